@@ -1,0 +1,108 @@
+/* mbedTLS backend: library information, randomness and hashing. */
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/md.h>
+#include <mbedtls/sha256.h>
+#include <mbedtls/version.h>
+#include <string.h>
+
+#include <dtlskit/dtlskit.h>
+
+#include "mbedtls_backend.h"
+
+/* One DRBG for the library (mbedTLS locks it internally), not one per peer
+ * as Godot does. */
+static mbedtls_entropy_context entropy;
+static mbedtls_ctr_drbg_context drbg;
+static char version_buf[64];
+
+mbedtls_ctr_drbg_context *dk_mbed_drbg(void)
+{
+    return &drbg;
+}
+
+static dk_err mbed_init(void)
+{
+    static const char pers[] = "dtlskit";
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, (const unsigned char *)pers,
+                              sizeof pers - 1) != 0)
+        return DK_ERR_TLS;
+    /* Reseeding is handled by the DRBG's own interval. */
+    return DK_OK;
+}
+
+static const char *mbed_version(void)
+{
+    if (!version_buf[0]) {
+        strcpy(version_buf, "mbed TLS ");
+        mbedtls_version_get_string(version_buf + strlen(version_buf));
+    }
+    return version_buf;
+}
+
+static uint32_t mbed_caps(void)
+{
+    uint32_t caps = DK_CAP_KEYGEN_EC | DK_CAP_SELF_SIGNED | DK_CAP_CLIENT_AUTH;
+#if defined(MBEDTLS_GENPRIME) && defined(MBEDTLS_RSA_C)
+    caps |= DK_CAP_KEYGEN_RSA;
+#endif
+#if defined(MBEDTLS_PEM_PARSE_C) && defined(MBEDTLS_PKCS5_C)
+    caps |= DK_CAP_ENCRYPTED_KEYS;
+#endif
+#if defined(MBEDTLS_CHACHAPOLY_C)
+    caps |= DK_CAP_CHACHA20;
+#endif
+    return caps;
+}
+
+static dk_err mbed_random(void *out, size_t len)
+{
+    return mbedtls_ctr_drbg_random(&drbg, out, len) == 0 ? DK_OK : DK_ERR_TLS;
+}
+
+static dk_err mbed_sha256(const void *data, size_t len, uint8_t out[32])
+{
+    return mbedtls_sha256_ret(data, len, out, 0) == 0 ? DK_OK : DK_ERR_TLS;
+}
+
+/* HMAC over a sha256 context on the stack: no allocation per cookie. */
+static dk_err mbed_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts,
+                               size_t nparts, uint8_t out[32])
+{
+    uint8_t k[64] = {0}, pad[64], inner[32];
+    if (key_len > sizeof k) {
+        if (mbedtls_sha256_ret(key, key_len, k, 0) != 0)
+            return DK_ERR_TLS;
+    } else if (key_len) {
+        memcpy(k, key, key_len);
+    }
+    mbedtls_sha256_context c;
+    mbedtls_sha256_init(&c);
+    int rc = mbedtls_sha256_starts_ret(&c, 0);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x36;
+    rc |= mbedtls_sha256_update_ret(&c, pad, 64);
+    for (size_t i = 0; i < nparts; i++)
+        rc |= mbedtls_sha256_update_ret(&c, parts[i].data, parts[i].len);
+    rc |= mbedtls_sha256_finish_ret(&c, inner);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x5c;
+    rc |= mbedtls_sha256_starts_ret(&c, 0);
+    rc |= mbedtls_sha256_update_ret(&c, pad, 64);
+    rc |= mbedtls_sha256_update_ret(&c, inner, 32);
+    rc |= mbedtls_sha256_finish_ret(&c, out);
+    mbedtls_sha256_free(&c);
+    return rc == 0 ? DK_OK : DK_ERR_TLS;
+}
+
+const dk_bk_library_ops dk_mbed_library_ops = {
+    .size = sizeof(dk_bk_library_ops),
+    .init = mbed_init,
+    .version = mbed_version,
+    .caps = mbed_caps,
+    .random = mbed_random,
+    .hmac_sha256 = mbed_hmac_sha256,
+    .sha256 = mbed_sha256,
+};

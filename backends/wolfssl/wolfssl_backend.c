@@ -1,0 +1,8 @@
+/* wolfSSL backend: the op table the core links against. */
+#include "wolfssl_backend.h"
+
+const struct dk_backend dk_backend_impl = {
+    .abi_version = DK_BACKEND_ABI_VERSION,
+    .name = "wolfssl",
+    .library = &dk_wolf_library_ops,
+};

@@ -1,0 +1,96 @@
+/* wolfSSL backend: library information, randomness and hashing. */
+#include "wolfssl_backend.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/hmac.h>
+#include <wolfssl/wolfcrypt/sha256.h>
+
+#include <dtlskit/dtlskit.h>
+
+static WC_RNG rng;
+static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
+static char version_buf[48];
+
+static dk_err wolf_init(void)
+{
+    if (wolfSSL_Init() != WOLFSSL_SUCCESS)
+        return DK_ERR_TLS;
+    if (wc_InitRng(&rng) != 0)
+        return DK_ERR_TLS;
+    return DK_OK;
+}
+
+static const char *wolf_version(void)
+{
+    if (!version_buf[0]) {
+        strcpy(version_buf, "wolfSSL ");
+        strncat(version_buf, wolfSSL_lib_version(), sizeof version_buf - 9);
+    }
+    return version_buf;
+}
+
+static uint32_t wolf_caps(void)
+{
+    uint32_t caps = 0;
+#if defined(WOLFSSL_KEY_GEN) && !defined(NO_RSA)
+    caps |= DK_CAP_KEYGEN_RSA;
+#endif
+#if defined(WOLFSSL_KEY_GEN) && defined(HAVE_ECC)
+    caps |= DK_CAP_KEYGEN_EC;
+#endif
+#if defined(WOLFSSL_CERT_GEN)
+    caps |= DK_CAP_SELF_SIGNED;
+#endif
+    caps |= DK_CAP_CLIENT_AUTH;
+#if defined(HAVE_CHACHA) && defined(HAVE_POLY1305)
+    caps |= DK_CAP_CHACHA20;
+#endif
+#if defined(WOLFSSL_DTLS_CID)
+    caps |= DK_CAP_CID;
+#endif
+#if defined(WOLFSSL_DTLS13)
+    caps |= DK_CAP_DTLS13;
+#endif
+    return caps;
+}
+
+dk_err dk_wolf_random(void *out, size_t len)
+{
+    pthread_mutex_lock(&rng_lock);
+    int rc = wc_RNG_GenerateBlock(&rng, out, (word32)len);
+    pthread_mutex_unlock(&rng_lock);
+    return rc == 0 ? DK_OK : DK_ERR_TLS;
+}
+
+static dk_err wolf_sha256(const void *data, size_t len, uint8_t out[32])
+{
+    return wc_Sha256Hash(data, (word32)len, out) == 0 ? DK_OK : DK_ERR_TLS;
+}
+
+static dk_err wolf_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts,
+                               size_t nparts, uint8_t out[32])
+{
+    Hmac h;
+    if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0)
+        return DK_ERR_TLS;
+    int rc = wc_HmacSetKey(&h, WC_SHA256, key, (word32)key_len);
+    for (size_t i = 0; rc == 0 && i < nparts; i++)
+        rc = wc_HmacUpdate(&h, parts[i].data, (word32)parts[i].len);
+    if (rc == 0)
+        rc = wc_HmacFinal(&h, out);
+    wc_HmacFree(&h);
+    return rc == 0 ? DK_OK : DK_ERR_TLS;
+}
+
+const dk_bk_library_ops dk_wolf_library_ops = {
+    .size = sizeof(dk_bk_library_ops),
+    .init = wolf_init,
+    .version = wolf_version,
+    .caps = wolf_caps,
+    .random = dk_wolf_random,
+    .hmac_sha256 = wolf_hmac_sha256,
+    .sha256 = wolf_sha256,
+};

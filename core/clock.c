@@ -1,0 +1,23 @@
+/* Monotonic time for timers. */
+#include "clock.h"
+
+#include <limits.h>
+#include <time.h>
+
+uint64_t dk__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    /* +1 so that a real time is never 0, which means "no deadline". */
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + 1u;
+}
+
+int dk__ms_until(uint64_t deadline, uint64_t now)
+{
+    if (!deadline)
+        return -1;
+    if (deadline <= now)
+        return 0;
+    uint64_t d = deadline - now;
+    return d > (uint64_t)INT_MAX ? INT_MAX : (int)d;
+}

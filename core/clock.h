@@ -1,0 +1,24 @@
+/* Internal: the monotonic clock every core timer uses. */
+#ifndef DK_CORE_CLOCK_H
+#define DK_CORE_CLOCK_H
+
+#include <stdint.h>
+
+/* Milliseconds since an arbitrary point, monotonic. */
+uint64_t dk__now_ms(void);
+
+/* Remaining milliseconds from `now` to `deadline`, clamped to [0, INT_MAX];
+ * -1 when deadline is 0 (no timer). */
+int dk__ms_until(uint64_t deadline, uint64_t now);
+
+/* The earlier of two deadlines, where 0 means none. */
+static inline uint64_t dk__deadline_min(uint64_t a, uint64_t b)
+{
+    if (!a)
+        return b;
+    if (!b)
+        return a;
+    return a < b ? a : b;
+}
+
+#endif

@@ -1,0 +1,44 @@
+/* Internal: key, certificate and options objects (dispatched to the
+ * backend), shared with the DTLS layer. */
+#ifndef DK_CORE_CRYPTO_INTERNAL_H
+#define DK_CORE_CRYPTO_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include <dtlskit/backend.h>
+#include <dtlskit/crypto.h>
+
+/* Keys and chains are reference counted so that options (and the contexts
+ * made from them) can keep them after the caller frees its handle. Counts
+ * are atomic: one options object may serve servers in several threads. */
+struct dk_key {
+    atomic_int refs;
+    dk_bk_key *bk;
+};
+
+struct dk_cert {
+    atomic_int refs;
+    size_t n, cap;
+    dk_bk_cert **certs;
+};
+
+struct dk_tls_options {
+    bool server;
+    bool unsafe;
+    char *cn_override;   /* NULL: none */
+    dk_key *key;         /* server key, or client certificate key */
+    dk_cert *own;        /* server chain, or client certificate chain */
+    dk_cert *trusted;    /* client: CA chain (NULL: system store) */
+    dk_client_auth auth; /* server only */
+    dk_cert *client_ca;  /* server only */
+};
+
+dk_key *dk__key_ref(const dk_key *key);
+dk_cert *dk__cert_ref(const dk_cert *cert);
+
+/* A new empty chain. */
+dk_cert *dk__cert_new(void);
+/* Appends a backend certificate (ownership moves to the chain). */
+dk_err dk__cert_push(dk_cert *chain, dk_bk_cert *bk);
+
+#endif

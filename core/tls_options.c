@@ -1,0 +1,165 @@
+/* dk_tls_options: client, unsafe client and server configurations. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto_internal.h"
+#include "error.h"
+#include "library.h"
+
+static dk_tls_options *alloc_options(const char *func, dk_err *err)
+{
+    dk_err e = dk_init();
+    if (e != DK_OK) {
+        dk__set_err(err, e);
+        return NULL;
+    }
+    dk_tls_options *o = calloc(1, sizeof *o);
+    if (!o)
+        dk__set_err(err, dk__fail(DK_ERR_NOMEM, func, "out of memory"));
+    return o;
+}
+
+dk_tls_options *dk_tls_options_client(const dk_cert *trusted_chain,
+                                      const char *common_name_override, dk_err *err)
+{
+    if (trusted_chain && trusted_chain->n == 0) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "trusted chain is empty"));
+        return NULL;
+    }
+    dk_tls_options *o = alloc_options(__func__, err);
+    if (!o)
+        return NULL;
+    if (common_name_override && *common_name_override) {
+        o->cn_override = strdup(common_name_override);
+        if (!o->cn_override) {
+            free(o);
+            dk__set_err(err, DK_FAIL(DK_ERR_NOMEM, "out of memory"));
+            return NULL;
+        }
+    }
+    if (trusted_chain)
+        o->trusted = dk__cert_ref(trusted_chain);
+    dk__set_err(err, DK_OK);
+    return o;
+}
+
+dk_tls_options *dk_tls_options_client_unsafe(const dk_cert *trusted_chain, dk_err *err)
+{
+    dk_tls_options *o = dk_tls_options_client(trusted_chain, NULL, err);
+    if (o)
+        o->unsafe = true;
+    return o;
+}
+
+dk_tls_options *dk_tls_options_server(const dk_key *key, const dk_cert *own_certificate,
+                                      dk_err *err)
+{
+    if (!key || !own_certificate) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "key or certificate is NULL"));
+        return NULL;
+    }
+    if (own_certificate->n == 0) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "certificate chain is empty"));
+        return NULL;
+    }
+    if (dk_key_is_public_only(key)) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "server key is public-only: a private key "
+                                                 "is needed"));
+        return NULL;
+    }
+    if (DK__BK_HAS(cert, key_matches) &&
+        !DK__BK->cert->key_matches(key->bk, own_certificate->certs[0])) {
+        dk__set_err(
+            err, DK_FAIL(DK_ERR_KEY_MISMATCH, "private key does not match the first certificate"));
+        return NULL;
+    }
+    dk_tls_options *o = alloc_options(__func__, err);
+    if (!o)
+        return NULL;
+    o->server = true;
+    o->key = dk__key_ref(key);
+    o->own = dk__cert_ref(own_certificate);
+    dk__set_err(err, DK_OK);
+    return o;
+}
+
+dk_err dk_tls_options_set_client_auth(dk_tls_options *o, dk_client_auth mode, const dk_cert *ca)
+{
+    if (!o)
+        return DK_FAIL(DK_ERR_INVALID, "options are NULL");
+    if (!o->server)
+        return DK_FAIL(DK_ERR_INVALID, "client authentication is set on server options");
+    if (mode != DK_CLIENT_AUTH_NONE && mode != DK_CLIENT_AUTH_OPTIONAL &&
+        mode != DK_CLIENT_AUTH_REQUIRED)
+        return DK_FAIL(DK_ERR_INVALID, "unknown mode %d", (int)mode);
+    if (mode != DK_CLIENT_AUTH_NONE && (!ca || ca->n == 0))
+        return DK_FAIL(DK_ERR_INVALID, "a CA chain is needed to verify client certificates");
+    if (!DK__BK_HAS(ctx, create) || !(dk_backend_caps() & DK_CAP_CLIENT_AUTH))
+        return DK_FAIL(DK_ERR_UNAVAILABLE, "backend '%s' has no client authentication",
+                       DK__BK->name);
+    dk_cert_free(o->client_ca);
+    o->client_ca = mode != DK_CLIENT_AUTH_NONE ? dk__cert_ref(ca) : NULL;
+    o->auth = mode;
+    return DK_OK;
+}
+
+dk_err dk_tls_options_set_client_certificate(dk_tls_options *o, const dk_key *key,
+                                             const dk_cert *own_certificate)
+{
+    if (!o || !key || !own_certificate)
+        return DK_FAIL(DK_ERR_INVALID, "options, key or certificate is NULL");
+    if (o->server)
+        return DK_FAIL(DK_ERR_INVALID, "a client certificate is set on client options");
+    if (own_certificate->n == 0 || dk_key_is_public_only(key))
+        return DK_FAIL(DK_ERR_INVALID, "empty chain or public-only key");
+    if (DK__BK_HAS(cert, key_matches) &&
+        !DK__BK->cert->key_matches(key->bk, own_certificate->certs[0]))
+        return DK_FAIL(DK_ERR_KEY_MISMATCH, "private key does not match the first certificate");
+    dk_key_free(o->key);
+    dk_cert_free(o->own);
+    o->key = dk__key_ref(key);
+    o->own = dk__cert_ref(own_certificate);
+    return DK_OK;
+}
+
+bool dk_tls_options_is_server(const dk_tls_options *o)
+{
+    return o && o->server;
+}
+
+bool dk_tls_options_is_unsafe_client(const dk_tls_options *o)
+{
+    return o && !o->server && o->unsafe;
+}
+
+const char *dk_tls_options_get_common_name_override(const dk_tls_options *o)
+{
+    return o && o->cn_override ? o->cn_override : "";
+}
+
+const dk_cert *dk_tls_options_get_own_certificate(const dk_tls_options *o)
+{
+    return o ? o->own : NULL;
+}
+
+const dk_key *dk_tls_options_get_private_key(const dk_tls_options *o)
+{
+    return o ? o->key : NULL;
+}
+
+const dk_cert *dk_tls_options_get_trusted_ca_chain(const dk_tls_options *o)
+{
+    return o ? o->trusted : NULL;
+}
+
+void dk_tls_options_free(dk_tls_options *o)
+{
+    if (!o)
+        return;
+    free(o->cn_override);
+    dk_key_free(o->key);
+    dk_cert_free(o->own);
+    dk_cert_free(o->trusted);
+    dk_cert_free(o->client_ca);
+    free(o);
+}

@@ -1,0 +1,124 @@
+/* Internal: the UDP server and peer objects, shared by udp_server.c,
+ * udp_peer.c and the DTLS layer above them. */
+#ifndef DK_CORE_UDP_INTERNAL_H
+#define DK_CORE_UDP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <dtlskit/udp.h>
+
+#include "addr.h"
+#include "peer_table.h"
+#include "pktbuf.h"
+
+#define DK__DEFAULT_MAX_PENDING        16
+#define DK__DEFAULT_PENDING_TIMEOUT_MS 10000
+#define DK__DEFAULT_QUEUE_PACKETS      256
+#define DK__DEFAULT_QUEUE_BYTES        (256 * 1024)
+#define DK__POOL_CACHE_SERVER          (4u * 1024u * 1024u)
+#define DK__POOL_CACHE_PEER            (256u * 1024u)
+/* Batches read per poll: bounds the time one poll spends under a flood. */
+#define DK__SERVER_BATCHES_PER_POLL 64
+#define DK__PEER_BATCHES_PER_READ   8
+
+/* Admission filter: consulted for each datagram from a source that has no
+ * peer. Returns true to create a pending connection for it; false drops it
+ * (the filter may have answered it through dk__udp_server_send()). */
+typedef struct dk__udp_filter {
+    bool (*admit)(void *ctx, dk_udp_server *server, const dk__addr *src, const uint8_t *data,
+                  size_t len);
+    /* The server is going away or another filter replaces this one. */
+    void (*detached)(void *ctx);
+} dk__udp_filter;
+
+typedef struct dk__peer_list {
+    dk_udp_peer *head, *tail;
+    uint32_t count;
+} dk__peer_list;
+
+struct dk_udp_server {
+    int refs;        /* the user's handle + every taken peer */
+    bool user_freed; /* the user's handle is gone */
+    bool reuse_port;
+    int rcvbuf;
+    int fd;
+    int family;
+    int port;
+    dk__table table; /* pending and taken peers by source */
+    dk__pool pool;
+    dk__peer_list pending; /* oldest first */
+    dk__peer_list taken;
+    int max_pending;
+    int pending_timeout_ms;
+    int q_max_packets;
+    int q_max_bytes;
+    const dk__udp_filter *filter;
+    void *filter_ctx;
+    dk_udp_stats stats;
+};
+
+typedef enum dk__peer_kind {
+    DK__PEER_STANDALONE = 0,
+    DK__PEER_PENDING,  /* in the server's pending queue */
+    DK__PEER_TAKEN,    /* handed to the user, still registered */
+    DK__PEER_DETACHED, /* the server stopped; the peer only reports CLOSED */
+} dk__peer_kind;
+
+typedef struct dk__peer_counters {
+    uint64_t rx, rx_bytes, tx, tx_bytes, dropped_queue_full, dropped_oversized;
+} dk__peer_counters;
+
+struct dk_udp_peer {
+    uint8_t kind;
+    bool bound;
+    bool connected;
+    bool has_dest;
+    int fd; /* standalone only */
+    int family;
+    dk_udp_server *server; /* server slot only */
+    dk__tnode node;        /* server slot: entry in server->table */
+    dk_udp_peer *prev, *next;
+    uint64_t created_ms;
+    dk__addr remote;   /* server slot: source; standalone: destination */
+    dk__addr last_src; /* of the last get_packet() */
+    dk__pktq queue;
+    uint32_t q_max_packets;
+    uint32_t q_max_bytes;
+    dk__pool *pool; /* the server's, or the peer's own */
+    dk__peer_counters st;
+};
+
+/* Sends a datagram from the server's socket; counted in its statistics. */
+dk_err dk__udp_server_send(dk_udp_server *server, const dk__addr *to, const void *data, size_t len);
+
+/* Installs (or with NULL removes) the admission filter. The previous
+ * filter's detached() is called. */
+void dk__udp_server_set_filter(dk_udp_server *server, const dk__udp_filter *filter, void *ctx);
+
+/* Drops one reference; frees the server when none is left. */
+void dk__udp_server_unref(dk_udp_server *server);
+
+/* Called by udp_peer.c when a taken peer is freed or closed. */
+void dk__udp_server_release_peer(dk_udp_server *server, dk_udp_peer *peer);
+
+/* Queues `len` bytes from `src` on `peer`, applying its bounds. Returns false
+ * (and counts the drop) when the queue is full or memory is short. */
+bool dk__udp_peer_enqueue(dk_udp_peer *peer, const dk__addr *src, const uint8_t *data, size_t len);
+
+/* Reads a standalone peer's socket into its queue (no-op for a server slot,
+ * whose server's poll fills it). */
+dk_err dk__udp_peer_fill(dk_udp_peer *peer);
+
+/* The oldest queued datagram, removed from the queue, or NULL. Give it back
+ * with dk__udp_peer_release(). */
+dk__pkt *dk__udp_peer_pop(dk_udp_peer *peer);
+void dk__udp_peer_release(dk_udp_peer *peer, dk__pkt *pkt);
+
+/* True when the peer is a (live) slot of a server socket. */
+static inline bool dk__udp_peer_is_server_slot(const dk_udp_peer *peer)
+{
+    return peer->kind == DK__PEER_PENDING || peer->kind == DK__PEER_TAKEN;
+}
+
+#endif

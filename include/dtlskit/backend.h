@@ -1,0 +1,323 @@
+/*
+ * dtlskit — the backend contract.
+ *
+ * A backend adapts one TLS library (OpenSSL, mbedTLS, wolfSSL...) to the
+ * core. It is compiled into libdtlskit (configure --with-backend=NAME) and
+ * exposes exactly one object, `dk_backend_impl`, of type struct dk_backend.
+ * This header is for backend authors; applications never need it, and it is
+ * not installed. docs/PORTING.md walks through writing a new backend.
+ *
+ * SANS-I/O. The core owns sockets, addresses, clocks, timers, cookies and the
+ * session status machine. A backend session is a state machine that the core
+ * feeds datagrams with dk_bk_session_ops.feed() and that emits datagrams by
+ * calling the `send` function the core gives it. A backend never opens,
+ * reads or writes a socket and never sleeps.
+ *
+ * THREADS. The core calls a context, and the sessions made from it, from one
+ * thread at a time. Different contexts may be used from different threads at
+ * once, so a backend keeps no unsynchronised global state beyond what
+ * library.init() sets up. library.init() is called once (the core serialises
+ * it) before any other call.
+ *
+ * RESULTS. Every fallible call returns a dk_err: DK_OK, DK_ERR_WOULD_BLOCK
+ * ("want more input": feed another datagram, or wait for a timer), or a
+ * failure. On failure the backend writes a human-readable reason (library
+ * error text, verify result) into the `reason` buffer the core passes, NUL
+ * terminated and truncated to `reason_cap`; the core shows it through
+ * dk_last_error() and dk_dtls_peer_get_error_reason().
+ *
+ * MEMORY. Buffers a backend returns through `uint8_t **out` are allocated
+ * with malloc() and released by the core with free(). Objects (keys,
+ * certificates, contexts) are created and freed through the backend.
+ * Session state is allocated by the core: `session_size` bytes, zeroed,
+ * aligned for any type, passed to session_ops.init().
+ *
+ * VERSIONING. `abi_version` must equal DK_BACKEND_ABI_VERSION; the core
+ * checks it at init. Each op group starts with its size (sizeof the group
+ * as the backend was compiled), so that groups can grow at the end: the core
+ * only calls members that lie inside the size a backend declared. A member
+ * may be NULL where documented; the public call then fails with
+ * DK_ERR_UNAVAILABLE and caps should not advertise the feature.
+ */
+#ifndef DTLSKIT_BACKEND_H
+#define DTLSKIT_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dtlskit/crypto.h>
+#include <dtlskit/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DK_BACKEND_ABI_VERSION 1
+
+/* Objects owned by the backend; the core only holds pointers. */
+typedef struct dk_bk_key dk_bk_key;         /* one private or public key */
+typedef struct dk_bk_cert dk_bk_cert;       /* one X.509 certificate */
+typedef struct dk_bk_ctx dk_bk_ctx;         /* configuration for one role */
+typedef struct dk_bk_session dk_bk_session; /* one DTLS session, core-allocated */
+
+typedef enum dk_bk_role { DK_BK_CLIENT = 0, DK_BK_SERVER = 1 } dk_bk_role;
+
+/* One piece of a message for hmac_sha256(). */
+typedef struct dk_bk_iov {
+    const void *data;
+    size_t len;
+} dk_bk_iov;
+
+/* ------------------------------------------------------------- library */
+
+typedef struct dk_bk_library_ops {
+    size_t size;
+    /* Global initialisation of the TLS library (called once, serialised by
+     * the core). Returns DK_OK or DK_ERR_TLS. */
+    dk_err (*init)(void);
+    /* The linked library's version string, e.g. "OpenSSL 3.0.19 27 Jan 2026". */
+    const char *(*version)(void);
+    /* DK_CAP_* bits this library build really supports. */
+    uint32_t (*caps)(void);
+    /* Cryptographically secure random bytes. DK_OK or DK_ERR_TLS. */
+    dk_err (*random)(void *out, size_t len);
+    /* HMAC-SHA256 of the concatenation of `parts` under `key`. Used for
+     * cookies, once per ClientHello from an unknown source: keep it cheap. */
+    dk_err (*hmac_sha256)(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
+                          uint8_t out[32]);
+    /* SHA-256 of `len` bytes (certificate fingerprints). */
+    dk_err (*sha256)(const void *data, size_t len, uint8_t out[32]);
+} dk_bk_library_ops;
+
+/* ---------------------------------------------------------------- keys */
+
+typedef struct dk_bk_key_ops {
+    size_t size;
+    /* Parses a private key (or with public_only a public key, also accepted
+     * from a private key) from PEM or DER. `password` NULL for none.
+     * Errors: DK_ERR_PARSE, DK_ERR_PASSWORD (encrypted and missing or wrong
+     * password), DK_ERR_NOMEM. */
+    dk_err (*parse)(const uint8_t *data, size_t len, const char *password, bool public_only,
+                    dk_bk_key **out, char *reason, size_t reason_cap);
+    /* Encodes the key (its public part with public_only or when it has no
+     * private part). PEM output is text without a NUL. *out is malloc'd. */
+    dk_err (*write)(const dk_bk_key *key, dk_format format, bool public_only, uint8_t **out,
+                    size_t *out_len);
+    /* New RSA key (bits already range-checked by the core, e = 65537). NULL
+     * member: no key generation (DK_ERR_UNAVAILABLE). */
+    dk_err (*generate_rsa)(int bits, dk_bk_key **out, char *reason, size_t reason_cap);
+    /* New EC key on `curve`. NULL member: unavailable. */
+    dk_err (*generate_ec)(dk_ec_curve curve, dk_bk_key **out, char *reason, size_t reason_cap);
+    bool (*is_public_only)(const dk_bk_key *key);
+    dk_key_type (*type)(const dk_bk_key *key);
+    int (*bits)(const dk_bk_key *key);
+    void (*free)(dk_bk_key *key);
+} dk_bk_key_ops;
+
+/* -------------------------------------------------------- certificates */
+
+/* The core splits PEM bundles and encodes PEM itself: a backend handles one
+ * DER certificate at a time. */
+typedef struct dk_bk_cert_ops {
+    size_t size;
+    /* Parses one DER certificate. Errors: DK_ERR_PARSE, DK_ERR_NOMEM. */
+    dk_err (*from_der)(const uint8_t *der, size_t len, dk_bk_cert **out, char *reason,
+                       size_t reason_cap);
+    /* The certificate's DER encoding, borrowed: valid while the certificate
+     * lives. */
+    dk_err (*to_der)(const dk_bk_cert *cert, const uint8_t **der, size_t *len);
+    /* One-line subject / issuer ("CN=x, O=y"); DK_ERR_BUFFER_TOO_SMALL when
+     * `cap` is short. */
+    dk_err (*subject)(const dk_bk_cert *cert, char *buf, size_t cap);
+    dk_err (*issuer)(const dk_bk_cert *cert, char *buf, size_t cap);
+    /* Validity period in seconds since the epoch (UTC). */
+    dk_err (*validity)(const dk_bk_cert *cert, int64_t *not_before, int64_t *not_after);
+    /* Self-signed certificate for `key`. `subject`: comma-separated
+     * "KEY=value" RDNs, validated by the core (keys CN, O, OU, C, ST, L,
+     * emailAddress). `dns_name`: NULL, or a host name to add as
+     * subjectAltName. Times in seconds since the epoch. `serial`: 16 random
+     * bytes from the core (positive: top bit cleared). SHA-256 signature.
+     * NULL member: unavailable. */
+    dk_err (*self_signed)(const dk_bk_key *key, const char *subject, const char *dns_name,
+                          int64_t not_before, int64_t not_after, const uint8_t serial[16],
+                          dk_bk_cert **out, char *reason, size_t reason_cap);
+    /* True when `key` is the private key for `cert`'s public key. */
+    bool (*key_matches)(const dk_bk_key *key, const dk_bk_cert *cert);
+    void (*free)(dk_bk_cert *cert);
+} dk_bk_cert_ops;
+
+/* ------------------------------------------------------------ contexts */
+
+/* Everything a context needs, copied or referenced by the backend during
+ * ctx_ops.create() (the core keeps keys and certificates alive for as long
+ * as the context lives). */
+typedef struct dk_bk_ctx_params {
+    dk_bk_role role;
+    /* Own key and chain (leaf first): required for a server, optional
+     * client certificate for a client. */
+    const dk_bk_key *key;
+    const dk_bk_cert *const *chain;
+    size_t chain_len;
+    /* Trust anchors to verify the other side; NULL with `use_system_ca`
+     * means the system's default CA store. */
+    const dk_bk_cert *const *trusted;
+    size_t trusted_len;
+    bool use_system_ca;
+    /* Client: verify the server's chain (false only for client_unsafe).
+     * Server: ask for a client certificate and verify it when sent. */
+    bool verify_peer;
+    /* Server: fail the handshake when the client sends no certificate. */
+    bool require_peer_cert;
+    /* Retransmission timer of the handshake: first timeout, doubled after
+     * each retransmission up to the maximum (RFC 6347 4.2.4.1). */
+    unsigned rto_initial_ms;
+    unsigned rto_max_ms;
+} dk_bk_ctx_params;
+
+typedef struct dk_bk_ctx_ops {
+    size_t size;
+    /* Builds a configuration: protocol DTLS 1.2 only, the library's secure
+     * default AEAD suites (ECDHE with AES-GCM or ChaCha20-Poly1305), no
+     * renegotiation, no compression. The server side must accept a
+     * ClientHello whose cookie the core verified (see session_ops.init).
+     * Errors: DK_ERR_TLS (library refused a key or certificate),
+     * DK_ERR_NOMEM. */
+    dk_err (*create)(const dk_bk_ctx_params *params, dk_bk_ctx **out, char *reason,
+                     size_t reason_cap);
+    void (*free)(dk_bk_ctx *ctx);
+} dk_bk_ctx_ops;
+
+/* -------------------------------------------------------------- sessions */
+
+/* What the core gives a session. The callbacks are called synchronously from
+ * inside session calls, never later. */
+typedef struct dk_bk_io {
+    void *user;
+    /* Sends one datagram. The backend calls it once per datagram, each one
+     * no larger than the MTU budget (mtu_payload) except when the library
+     * cannot split a record. A failure (DK_ERR_WOULD_BLOCK from a full
+     * socket buffer...) is a lost datagram, as on any network: the backend
+     * should report success to its library and rely on retransmission. */
+    dk_err (*send)(void *user, const uint8_t *data, size_t len);
+    /* The core's monotonic clock in milliseconds, for library timers. */
+    uint64_t (*now_ms)(void *user);
+} dk_bk_io;
+
+typedef struct dk_bk_session_params {
+    dk_bk_role role;
+    dk_bk_io io;
+    /* Bytes available for one DTLS datagram: the configured path MTU minus
+     * IP and UDP headers. The library fragments handshake messages to fit. */
+    unsigned mtu_payload;
+    /* Client: name for SNI and for verification (NULL: no SNI; verify only
+     * the chain — the core only allows that for client_unsafe). */
+    const char *hostname;
+    /* Server, cookie handoff. The core has parsed the client's first
+     * datagram, a ClientHello carrying `cookie`, and verified that
+     *   cookie == HMAC-SHA256(secret, transport_id || client_version ||
+     *                         random || session_id || cipher_suites ||
+     *                         compression_methods)
+     * (vectors without their length prefixes). That datagram is the first
+     * one fed to the session. The backend must make its library accept it
+     * as if the library had issued the cookie itself: answer "valid" in its
+     * cookie-check hook for exactly this cookie, or install `secret` and
+     * `transport_id` where the library recomputes the cookie. It must not
+     * send a HelloVerifyRequest of its own. */
+    const uint8_t *transport_id;
+    size_t transport_id_len;
+    const uint8_t *cookie;
+    size_t cookie_len;
+    const uint8_t *cookie_secret;
+    size_t cookie_secret_len;
+} dk_bk_session_params;
+
+typedef struct dk_bk_session_ops {
+    size_t size;
+    /* Bytes of session state the core allocates for each session. */
+    size_t session_size;
+    /* Initialises a session in core-allocated, zeroed memory `s`. Nothing is
+     * sent yet. Errors: DK_ERR_TLS, DK_ERR_NOMEM. On failure fini() is not
+     * called, so init cleans up after itself. */
+    dk_err (*init)(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session_params *params,
+                   char *reason, size_t reason_cap);
+    /* Releases everything init() acquired. Sends nothing. */
+    void (*fini)(dk_bk_session *s);
+    /* Gives the session one received datagram. The bytes stay valid until
+     * the next feed() or fini(); the library consumes the datagram at its
+     * next read (handshake() or read()), and the core always calls read()
+     * or handshake() until DK_ERR_WOULD_BLOCK before feeding the next. */
+    void (*feed)(dk_bk_session *s, const uint8_t *data, size_t len);
+    /* Advances the handshake with the input fed so far; sends what the
+     * library wants to send through io.send. Returns DK_OK once the
+     * handshake is complete, DK_ERR_WOULD_BLOCK while it needs more input or
+     * a timer, or a failure: DK_ERR_CERT_VERIFY (chain not trusted, expired,
+     * ...; `reason` says which), DK_ERR_HOSTNAME (certificate valid but not
+     * for the host name), DK_ERR_HANDSHAKE (alert received, no shared
+     * cipher...), DK_ERR_CLOSED (close_notify during the handshake),
+     * DK_ERR_TLS. A client starts its handshake on the first call. */
+    dk_err (*handshake)(dk_bk_session *s, char *reason, size_t reason_cap);
+    /* Decrypts one application record from the input fed so far into `buf`
+     * (`cap` is at least 16384 + 1). DK_OK with *out_len set,
+     * DK_ERR_WOULD_BLOCK when no record is left, DK_ERR_CLOSED when
+     * close_notify arrived, or a failure (fatal alert...). Records that fail
+     * authentication or are replays are dropped silently, as RFC 6347
+     * 4.1.2.7 requires: they are not failures. */
+    dk_err (*read)(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len, char *reason,
+                   size_t reason_cap);
+    /* Encrypts `len` bytes as one record in one datagram sent through
+     * io.send. The core has checked len <= max_payload(). DK_OK or a
+     * failure. */
+    dk_err (*write)(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
+                    size_t reason_cap);
+    /* Milliseconds until the library's handshake retransmission timer
+     * expires (0: now), or -1 when it is not running. */
+    int (*timeout_ms)(dk_bk_session *s);
+    /* The retransmission timer expired: resend the last flight and double
+     * the timer (up to rto_max_ms). DK_OK, or a failure when the library
+     * gives up. Called only when timeout_ms() returned 0. */
+    dk_err (*handle_timeout)(dk_bk_session *s, char *reason, size_t reason_cap);
+    /* Sends a close_notify alert (best effort, once). */
+    void (*close_notify)(dk_bk_session *s);
+    /* Largest plaintext that write() turns into one datagram within the MTU
+     * with the negotiated cipher (before that: a conservative estimate). */
+    size_t (*max_payload)(dk_bk_session *s);
+    /* Changes the MTU budget of a live session. */
+    void (*set_mtu)(dk_bk_session *s, unsigned mtu_payload);
+    /* Negotiated cipher suite name, "" before the handshake. */
+    const char *(*cipher)(dk_bk_session *s);
+    /* Copies of the certificates the other side presented (leaf first):
+     * *out is a malloc'd array of *n certificates, each freed with
+     * cert_ops.free. DK_OK with *n == 0 when none. */
+    dk_err (*peer_chain)(dk_bk_session *s, dk_bk_cert ***out, size_t *n);
+} dk_bk_session_ops;
+
+/* ------------------------------------------------------------- backend */
+
+struct dk_backend {
+    uint32_t abi_version; /* DK_BACKEND_ABI_VERSION */
+    const char *name;     /* "openssl", "mbedtls", "wolfssl" */
+    const dk_bk_library_ops *library;
+    const dk_bk_key_ops *key;
+    const dk_bk_cert_ops *cert;
+    const dk_bk_ctx_ops *ctx;
+    const dk_bk_session_ops *session;
+};
+
+/* Defined by the one backend compiled into the library. */
+extern const struct dk_backend dk_backend_impl;
+
+/* Helper for backends that run the retransmission timer themselves: the
+ * next timeout after `prev_ms` (0: none yet) under the core's policy. */
+static inline unsigned dk_bk_rto_next(unsigned prev_ms, unsigned initial_ms, unsigned max_ms)
+{
+    if (prev_ms == 0)
+        return initial_ms;
+    return prev_ms >= max_ms / 2 ? max_ms : prev_ms * 2;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * dtlskit — keys, certificates and TLS options.
+ *
+ * Godot equivalents: CryptoKey (dk_key), X509Certificate (dk_cert),
+ * Crypto.generate_rsa / generate_self_signed_certificate, and TLSOptions
+ * (dk_tls_options). All parsing, writing and generation is done by the TLS
+ * library the build selected; dk_backend_caps() tells what it supports.
+ *
+ * Ownership: objects returned by a constructor belong to the caller and are
+ * released with the matching *_free(). Options keep their own reference to
+ * the keys and certificates they are given, so the caller may free its
+ * handles right after creating the options. Buffers returned through
+ * `void **out` or as `char *` are released with dk_free().
+ */
+#ifndef DTLSKIT_CRYPTO_H
+#define DTLSKIT_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dtlskit/error.h>
+#include <dtlskit/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dk_key dk_key;
+typedef struct dk_cert dk_cert;
+typedef struct dk_tls_options dk_tls_options;
+
+/** Encoding for save calls. Load calls detect PEM or DER by themselves. */
+typedef enum dk_format { DK_FORMAT_PEM = 0, DK_FORMAT_DER = 1 } dk_format;
+
+typedef enum dk_key_type { DK_KEY_RSA = 1, DK_KEY_EC = 2 } dk_key_type;
+
+/** Elliptic curves for dk_key_generate_ec(). */
+typedef enum dk_ec_curve { DK_EC_P256 = 1, DK_EC_P384 = 2 } dk_ec_curve;
+
+/** Releases a buffer returned by dtlskit (save_to_string, save_to_memory).
+ *  NULL is ignored. */
+DK_API void dk_free(void *ptr);
+
+/* ---------------------------------------------------------------- keys */
+
+/** Loads a private key (or, with public_only, a public key) from a PEM or
+ *  DER file. `password` decrypts an encrypted PEM or PKCS#8 key; NULL for
+ *  none. Errors: DK_ERR_INVALID (NULL path), DK_ERR_IO (cannot read),
+ *  DK_ERR_PARSE (not a key), DK_ERR_PASSWORD (encrypted key, missing or
+ *  wrong password). Godot: CryptoKey.load(path, public_only). */
+DK_API dk_key *dk_key_load(const char *path, const char *password, bool public_only, dk_err *err);
+
+/** As dk_key_load(), from a NUL-terminated PEM string.
+ *  Godot: CryptoKey.load_from_string(string_key, public_only). */
+DK_API dk_key *dk_key_load_from_string(const char *pem, const char *password, bool public_only,
+                                       dk_err *err);
+
+/** As dk_key_load(), from `len` bytes of PEM or DER in memory. */
+DK_API dk_key *dk_key_load_from_memory(const void *data, size_t len, const char *password,
+                                       bool public_only, dk_err *err);
+
+/** Writes the key to a file in PEM or DER. With public_only (or for a
+ *  public-only key) only the public part is written. Errors: DK_ERR_INVALID,
+ *  DK_ERR_IO. Godot: CryptoKey.save(path, public_only). */
+DK_API dk_err dk_key_save(const dk_key *key, const char *path, dk_format format, bool public_only);
+
+/** The key as a NUL-terminated PEM string, to be freed with dk_free(); NULL
+ *  on error. Godot: CryptoKey.save_to_string(public_only). */
+DK_API char *dk_key_save_to_string(const dk_key *key, bool public_only, dk_err *err);
+
+/** The key encoded in memory (PEM without the terminating NUL, or DER).
+ *  `*out` is freed with dk_free(). */
+DK_API dk_err dk_key_save_to_memory(const dk_key *key, dk_format format, bool public_only,
+                                    void **out, size_t *out_len);
+
+/** True when the key holds only a public part. Godot: is_public_only(). */
+DK_API bool dk_key_is_public_only(const dk_key *key);
+
+/** DK_KEY_RSA or DK_KEY_EC; 0 for NULL. */
+DK_API dk_key_type dk_key_get_type(const dk_key *key);
+
+/** Key size in bits (2048 for RSA-2048, 256 for P-256); 0 for NULL. */
+DK_API int dk_key_get_bits(const dk_key *key);
+
+/** Generates an RSA key of `bits` bits (1024 to 8192, multiple of 8, public
+ *  exponent 65537). Errors: DK_ERR_INVALID, DK_ERR_UNAVAILABLE (backend
+ *  without key generation). Godot: Crypto.generate_rsa(size). */
+DK_API dk_key *dk_key_generate_rsa(int bits, dk_err *err);
+
+/** Generates an EC key on the given curve. */
+DK_API dk_key *dk_key_generate_ec(dk_ec_curve curve, dk_err *err);
+
+DK_API void dk_key_free(dk_key *key);
+
+/* -------------------------------------------------------- certificates */
+
+/* A dk_cert is a chain of one or more X.509 certificates, leaf first. */
+
+/** Loads a certificate chain from a file: PEM with one or more certificates,
+ *  or one DER certificate. Errors: DK_ERR_INVALID, DK_ERR_IO, DK_ERR_PARSE.
+ *  Godot: X509Certificate.load(path). */
+DK_API dk_cert *dk_cert_load(const char *path, dk_err *err);
+
+/** As dk_cert_load(), from a NUL-terminated PEM string.
+ *  Godot: X509Certificate.load_from_string(string). */
+DK_API dk_cert *dk_cert_load_from_string(const char *pem, dk_err *err);
+
+/** As dk_cert_load(), from `len` bytes of PEM or DER in memory. */
+DK_API dk_cert *dk_cert_load_from_memory(const void *data, size_t len, dk_err *err);
+
+/** Writes the chain to a file. PEM writes every certificate; DER holds one
+ *  certificate, so DER on a chain of several is DK_ERR_INVALID.
+ *  Godot: X509Certificate.save(path). */
+DK_API dk_err dk_cert_save(const dk_cert *cert, const char *path, dk_format format);
+
+/** The chain as a NUL-terminated PEM string, freed with dk_free().
+ *  Godot: X509Certificate.save_to_string(). */
+DK_API char *dk_cert_save_to_string(const dk_cert *cert, dk_err *err);
+
+/** The chain encoded in memory (PEM, or DER for a single certificate). */
+DK_API dk_err dk_cert_save_to_memory(const dk_cert *cert, dk_format format, void **out,
+                                     size_t *out_len);
+
+/** Number of certificates in the chain; 0 for NULL. */
+DK_API int dk_cert_count(const dk_cert *cert);
+
+/** A new chain holding a copy of the certificate at `index`. */
+DK_API dk_cert *dk_cert_get(const dk_cert *cert, int index, dk_err *err);
+
+/** Appends copies of every certificate of `more` to `chain`. Fails with
+ *  DK_ERR_STATE once `chain` is referenced by TLS options: build chains
+ *  before handing them over. */
+DK_API dk_err dk_cert_append(dk_cert *chain, const dk_cert *more);
+
+/** The subject of the certificate at `index` as a one-line string
+ *  ("CN=example.com, O=Org, C=IT" style; the exact spacing is the
+ *  backend's). DK_ERR_BUFFER_TOO_SMALL when `cap` is too short. */
+DK_API dk_err dk_cert_get_subject(const dk_cert *cert, int index, char *buf, size_t cap);
+
+/** As dk_cert_get_subject() for the issuer. */
+DK_API dk_err dk_cert_get_issuer(const dk_cert *cert, int index, char *buf, size_t cap);
+
+/** SHA-256 of the DER encoding of the certificate at `index`. */
+DK_API dk_err dk_cert_get_fingerprint_sha256(const dk_cert *cert, int index, uint8_t out[32]);
+
+/** Validity period of the certificate at `index`, as seconds since the Unix
+ *  epoch (UTC). */
+DK_API dk_err dk_cert_get_validity(const dk_cert *cert, int index, int64_t *not_before,
+                                   int64_t *not_after);
+
+/** Creates a self-signed certificate for `key`.
+ *  `issuer_name`: subject and issuer, comma-separated RDNs such as
+ *  "CN=myserver,O=myorganisation,C=IT" (NULL: that default). When the CN is a
+ *  host name it is also written as a subjectAltName DNS entry, which modern
+ *  verifiers require. `not_before` / `not_after`: "YYYYMMDDhhmmss" UTC (NULL:
+ *  now, and ten years from now). Errors: DK_ERR_INVALID (bad name or date,
+ *  public-only key), DK_ERR_UNAVAILABLE.
+ *  Godot: Crypto.generate_self_signed_certificate(key, issuer_name,
+ *  not_before, not_after). */
+DK_API dk_cert *dk_cert_generate_self_signed(const dk_key *key, const char *issuer_name,
+                                             const char *not_before, const char *not_after,
+                                             dk_err *err);
+
+DK_API void dk_cert_free(dk_cert *cert);
+
+/* -------------------------------------------------------- TLS options */
+
+/** Client options that verify the server. `trusted_chain`: the CA
+ *  certificates to trust (NULL: the system's CA store).
+ *  `common_name_override`: the name the server certificate must carry, when
+ *  it differs from the host name given to dk_dtls_peer_connect_to_peer()
+ *  (NULL or "": use that host name).
+ *  Godot: TLSOptions.client(trusted_chain, common_name_override). */
+DK_API dk_tls_options *dk_tls_options_client(const dk_cert *trusted_chain,
+                                             const char *common_name_override, dk_err *err);
+
+/** Client options that do not verify the server at all: for testing only.
+ *  Godot: TLSOptions.client_unsafe(trusted_chain). */
+DK_API dk_tls_options *dk_tls_options_client_unsafe(const dk_cert *trusted_chain, dk_err *err);
+
+/** Server options: private key and certificate chain (leaf first, then any
+ *  intermediates). Errors: DK_ERR_INVALID (NULL, public-only key, empty
+ *  chain), DK_ERR_KEY_MISMATCH (key does not match the leaf).
+ *  Godot: TLSOptions.server(key, certificate). */
+DK_API dk_tls_options *dk_tls_options_server(const dk_key *key, const dk_cert *own_certificate,
+                                             dk_err *err);
+
+/** Client-certificate authentication (server options only; Godot has none). */
+typedef enum dk_client_auth {
+    DK_CLIENT_AUTH_NONE = 0,     /**< do not ask for a client certificate */
+    DK_CLIENT_AUTH_OPTIONAL = 1, /**< ask; verify one if sent */
+    DK_CLIENT_AUTH_REQUIRED = 2  /**< ask; fail the handshake without a valid one */
+} dk_client_auth;
+
+/** Server options: ask clients for a certificate signed by `ca`.
+ *  Errors: DK_ERR_INVALID (not server options, NULL ca with a mode other than
+ *  NONE). */
+DK_API dk_err dk_tls_options_set_client_auth(dk_tls_options *opts, dk_client_auth mode,
+                                             const dk_cert *ca);
+
+/** Client options: the key and certificate to present when a server asks. */
+DK_API dk_err dk_tls_options_set_client_certificate(dk_tls_options *opts, const dk_key *key,
+                                                    const dk_cert *own_certificate);
+
+/** Godot: TLSOptions.is_server(). */
+DK_API bool dk_tls_options_is_server(const dk_tls_options *opts);
+/** Godot: TLSOptions.is_unsafe_client(). */
+DK_API bool dk_tls_options_is_unsafe_client(const dk_tls_options *opts);
+/** Godot: get_common_name_override(); "" when none. Owned by the options. */
+DK_API const char *dk_tls_options_get_common_name_override(const dk_tls_options *opts);
+/** Godot: get_own_certificate(); borrowed, NULL when none. */
+DK_API const dk_cert *dk_tls_options_get_own_certificate(const dk_tls_options *opts);
+/** Godot: get_private_key(); borrowed, NULL when none. */
+DK_API const dk_key *dk_tls_options_get_private_key(const dk_tls_options *opts);
+/** Godot: get_trusted_ca_chain(); borrowed, NULL when the system store is used. */
+DK_API const dk_cert *dk_tls_options_get_trusted_ca_chain(const dk_tls_options *opts);
+
+DK_API void dk_tls_options_free(dk_tls_options *opts);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * dtlskit — DTLS server and sessions.
+ *
+ * dk_dtls_server (Godot: DTLSServer) holds the server options and the cookie
+ * secret, and turns a dk_udp_peer taken from a dk_udp_server into a
+ * dk_dtls_peer. dk_dtls_peer (Godot: PacketPeerDTLS) is one DTLS 1.2 session,
+ * server or client side, with the status machine
+ *
+ *   DISCONNECTED -> HANDSHAKING -> CONNECTED -> DISCONNECTED (close_notify)
+ *   HANDSHAKING | CONNECTED -> ERROR | ERROR_HOSTNAME_MISMATCH
+ *
+ * Nothing blocks. poll() reads what arrived, advances the handshake, runs
+ * retransmission and timeouts, and queues application data; get_timeout_ms()
+ * says when poll() is next needed. DTLS does not retransmit application
+ * data: a lost datagram is lost, as with UDP.
+ *
+ * Cookies (RFC 6347 4.2.1): the server answers a ClientHello without a valid
+ * cookie with a HelloVerifyRequest and keeps no state for it. Two ways:
+ *  - Godot's: take_connection() on a peer whose first datagram has no valid
+ *    cookie sends the HelloVerifyRequest and returns a peer in DK_DTLS_ERROR
+ *    ("50% of connections fail"); the client's second ClientHello arrives as
+ *    a new pending connection.
+ *  - admission: dk_dtls_server_attach() makes the server the UDP server's
+ *    filter. Cookie-less ClientHellos are answered inside dk_udp_server_poll()
+ *    without allocating anything, other datagrams from unknown sources are
+ *    dropped, and only clients with a valid cookie become pending
+ *    connections: every taken peer is handshaking.
+ */
+#ifndef DTLSKIT_DTLS_H
+#define DTLSKIT_DTLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dtlskit/crypto.h>
+#include <dtlskit/error.h>
+#include <dtlskit/export.h>
+#include <dtlskit/udp.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct dk_dtls_server dk_dtls_server;
+typedef struct dk_dtls_peer dk_dtls_peer;
+
+/** Godot: PacketPeerDTLS.Status, same order. */
+typedef enum dk_dtls_status {
+    DK_DTLS_DISCONNECTED = 0,
+    DK_DTLS_HANDSHAKING = 1,
+    DK_DTLS_CONNECTED = 2,
+    DK_DTLS_ERROR = 3,
+    DK_DTLS_ERROR_HOSTNAME_MISMATCH = 4
+} dk_dtls_status;
+
+/** Name of a status ("connected"); never NULL. */
+DK_API const char *dk_dtls_status_name(dk_dtls_status status);
+
+/** Cookie-exchange counters of a server. */
+typedef struct dk_dtls_server_stats {
+    uint64_t hello_verify_sent; /**< HelloVerifyRequests sent */
+    uint64_t cookies_accepted;  /**< ClientHellos whose cookie verified */
+    uint64_t cookies_rejected;  /**< ClientHellos with a wrong or stale cookie */
+    uint64_t not_client_hello;  /**< datagrams from unknown sources that were
+                                     not a well-formed ClientHello */
+    uint64_t secret_rotations;
+    uint64_t reserved[7];
+} dk_dtls_server_stats;
+
+/* ------------------------------------------------------------- server */
+
+/** A new server without options. */
+DK_API dk_dtls_server *dk_dtls_server_new(dk_err *err);
+
+/** Releases the server. It detaches from its UDP server; peers already taken
+ *  keep working (they hold what they need). NULL is ignored. */
+DK_API void dk_dtls_server_free(dk_dtls_server *server);
+
+/** Sets the server options (see dk_tls_options_server()). May be called
+ *  again; sessions taken afterwards use the new options. Errors:
+ *  DK_ERR_INVALID (NULL or client options), DK_ERR_TLS (the library refused
+ *  the key or certificate). Godot: setup(server_options). */
+DK_API dk_err dk_dtls_server_setup(dk_dtls_server *server, const dk_tls_options *server_options);
+
+/** Starts a DTLS session on a peer taken from a UDP server. On return the
+ *  dk_dtls_peer owns `udp_peer` (do not free it separately), whatever its
+ *  status: DK_DTLS_HANDSHAKING when the peer's first datagram was a
+ *  ClientHello with a valid cookie, DK_DTLS_ERROR otherwise (a cookie-less
+ *  ClientHello has then been answered with a HelloVerifyRequest). Returns
+ *  NULL, leaving `udp_peer` with the caller, only for DK_ERR_INVALID (NULL,
+ *  peer not taken from a server), DK_ERR_STATE (no setup) or DK_ERR_NOMEM.
+ *  Godot: take_connection(udp_peer). */
+DK_API dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *server, dk_udp_peer *udp_peer,
+                                                    dk_err *err);
+
+/** Admission mode: makes this server the filter of `udp_server` (see the top
+ *  of this file). One DTLS server per UDP server; NULL detaches. The DTLS
+ *  server must outlive the attachment. */
+DK_API dk_err dk_dtls_server_attach(dk_dtls_server *server, dk_udp_server *udp_server);
+
+/** Sets the cookie secret explicitly (16 to 64 bytes), so that several
+ *  processes sharing a port accept each other's cookies. The previous
+ *  secret stays valid for one rotation interval. */
+DK_API dk_err dk_dtls_server_set_cookie_secret(dk_dtls_server *server, const void *secret,
+                                               size_t len);
+
+/** How often the cookie secret is replaced by a fresh random one (default
+ *  60000 ms; 0: never, e.g. with an explicit shared secret). Cookies made
+ *  with the current and the previous secret are accepted. */
+DK_API dk_err dk_dtls_server_set_cookie_rotation(dk_dtls_server *server, int interval_ms);
+
+/** Handshake total timeout for sessions taken from now on (default 30000
+ *  ms): a handshake not finished by then ends in DK_DTLS_ERROR. */
+DK_API dk_err dk_dtls_server_set_handshake_timeout(dk_dtls_server *server, int ms);
+
+/** Handshake retransmission timer for sessions taken from now on: first
+ *  timeout `initial_ms` (default 1000), doubled after each retransmission up
+ *  to `max_ms` (default 60000). */
+DK_API dk_err dk_dtls_server_set_retransmit(dk_dtls_server *server, int initial_ms, int max_ms);
+
+/** Path MTU in bytes (IP + UDP headers included) for sessions taken from now
+ *  on (default 1280: every IPv6 path carries it). Handshake messages are
+ *  fragmented to fit; larger application packets are refused. Range 256 to
+ *  65535. */
+DK_API dk_err dk_dtls_server_set_mtu(dk_dtls_server *server, int mtu);
+
+/** Idle timeout for connected sessions taken from now on: a session that
+ *  receives nothing for `ms` ends in DK_DTLS_DISCONNECTED with reason
+ *  "idle timeout" (default 0: off). */
+DK_API dk_err dk_dtls_server_set_idle_timeout(dk_dtls_server *server, int ms);
+
+/** Milliseconds until the server needs a call (cookie secret rotation), or
+ *  -1. The rotation also happens lazily when a cookie is checked. */
+DK_API int dk_dtls_server_get_timeout_ms(const dk_dtls_server *server);
+
+/** Copies the cookie counters. */
+DK_API dk_err dk_dtls_server_get_stats(const dk_dtls_server *server, dk_dtls_server_stats *out);
+
+/* --------------------------------------------------------------- peer */
+
+/** A new, disconnected session object (client side; server sessions come
+ *  from dk_dtls_server_take_connection()). */
+DK_API dk_dtls_peer *dk_dtls_peer_new(dk_err *err);
+
+/** Releases the session and the UDP peer it owns, without sending
+ *  close_notify (call disconnect_from_peer() first for a clean close).
+ *  NULL is ignored. */
+DK_API void dk_dtls_peer_free(dk_dtls_peer *peer);
+
+/** Starts a client handshake over `udp_peer` (connected with
+ *  dk_udp_peer_connect_to_host()). `hostname` is sent as SNI and checked
+ *  against the server certificate unless the options override it.
+ *  `client_options`: NULL verifies against the system CA store. On success
+ *  the session owns `udp_peer` and is DK_DTLS_HANDSHAKING. Errors:
+ *  DK_ERR_INVALID (NULL peer, unconnected udp peer, server options, missing
+ *  host name while verifying), DK_ERR_STATE (already started), DK_ERR_TLS.
+ *  Godot: connect_to_peer(packet_peer, hostname, client_options). */
+DK_API dk_err dk_dtls_peer_connect_to_peer(dk_dtls_peer *peer, dk_udp_peer *udp_peer,
+                                           const char *hostname,
+                                           const dk_tls_options *client_options);
+
+/** Reads what arrived, advances the handshake, retransmits and applies
+ *  timeouts. Every record of every datagram received is processed (not one
+ *  per call). Returns DK_OK while the session is usable, or the error that
+ *  ended it (see get_error()). Godot: poll(). */
+DK_API dk_err dk_dtls_peer_poll(dk_dtls_peer *peer);
+
+/** Godot: get_status(). */
+DK_API dk_dtls_status dk_dtls_peer_get_status(const dk_dtls_peer *peer);
+
+/** Encrypts and sends one packet. Errors: DK_ERR_INVALID, DK_ERR_STATE (not
+ *  connected), DK_ERR_TOO_BIG (over get_max_packet_size()), DK_ERR_TLS.
+ *  Godot: put_packet(). */
+DK_API dk_err dk_dtls_peer_put_packet(dk_dtls_peer *peer, const void *data, size_t len);
+
+/** Copies the oldest received application packet into `buf`. Errors:
+ *  DK_ERR_INVALID, DK_ERR_STATE (never connected), DK_ERR_WOULD_BLOCK,
+ *  DK_ERR_BUFFER_TOO_SMALL (`*out_len` gets the size; the packet stays).
+ *  Packets received before a close stay readable. Godot: get_packet(). */
+DK_API dk_err dk_dtls_peer_get_packet(dk_dtls_peer *peer, void *buf, size_t cap, size_t *out_len);
+
+/** Number of received application packets queued. Godot:
+ *  get_available_packet_count(). */
+DK_API int dk_dtls_peer_get_available_packet_count(const dk_dtls_peer *peer);
+
+/** Sends close_notify (when connected) and ends in DK_DTLS_DISCONNECTED.
+ *  Godot: disconnect_from_peer(). */
+DK_API void dk_dtls_peer_disconnect_from_peer(dk_dtls_peer *peer);
+
+/** Milliseconds until poll() is needed for a timer, 0 when now, -1 when no
+ *  timer is armed. Readiness of the socket is separate (dk_dtls_peer_get_fd). */
+DK_API int dk_dtls_peer_get_timeout_ms(const dk_dtls_peer *peer);
+
+/** The socket descriptor to wait on (the server's, for a server session). */
+DK_API int dk_dtls_peer_get_fd(const dk_dtls_peer *peer);
+
+/** Why the session ended in an error or was disconnected: DK_OK while none,
+ *  else DK_ERR_CERT_VERIFY, DK_ERR_HOSTNAME, DK_ERR_HANDSHAKE,
+ *  DK_ERR_TIMEOUT, DK_ERR_CLOSED (close_notify received), DK_ERR_TLS... */
+DK_API dk_err dk_dtls_peer_get_error(const dk_dtls_peer *peer);
+
+/** The reason in words ("certificate verify failed: certificate has
+ *  expired", "no valid cookie: HelloVerifyRequest sent", "handshake timeout
+ *  after 30000 ms"); "" while none. Owned by the peer. */
+DK_API const char *dk_dtls_peer_get_error_reason(const dk_dtls_peer *peer);
+
+/** Largest application packet put_packet() accepts under the current MTU and
+ *  cipher (before the handshake: an estimate for the configured MTU). */
+DK_API int dk_dtls_peer_get_max_packet_size(const dk_dtls_peer *peer);
+
+/** Client sessions: handshake total timeout (default 30000 ms). Call before
+ *  connect_to_peer(). */
+DK_API dk_err dk_dtls_peer_set_handshake_timeout(dk_dtls_peer *peer, int ms);
+
+/** Client sessions: retransmission timer (default 1000 ms doubling to
+ *  60000 ms). Call before connect_to_peer(). */
+DK_API dk_err dk_dtls_peer_set_retransmit(dk_dtls_peer *peer, int initial_ms, int max_ms);
+
+/** Path MTU (default 1280; see dk_dtls_server_set_mtu()). Before
+ *  connect_to_peer() for client sessions; any time for an established one. */
+DK_API dk_err dk_dtls_peer_set_mtu(dk_dtls_peer *peer, int mtu);
+
+/** Idle timeout for the connected session (default 0: off). */
+DK_API dk_err dk_dtls_peer_set_idle_timeout(dk_dtls_peer *peer, int ms);
+
+/** The UDP peer the session runs over (borrowed; for its address). */
+DK_API dk_udp_peer *dk_dtls_peer_get_udp_peer(const dk_dtls_peer *peer);
+
+/** The certificate chain the other side presented, as a new dk_cert owned by
+ *  the caller. DK_ERR_STATE before the handshake, DK_ERR_WOULD_BLOCK when
+ *  the other side sent none. */
+DK_API dk_cert *dk_dtls_peer_get_peer_certificate(const dk_dtls_peer *peer, dk_err *err);
+
+/** Negotiated cipher suite name (backend's naming), "" before connecting. */
+DK_API const char *dk_dtls_peer_get_cipher(const dk_dtls_peer *peer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

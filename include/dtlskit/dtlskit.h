@@ -1,0 +1,81 @@
+/*
+ * dtlskit — secure datagram communication (DTLS 1.2 over UDP).
+ *
+ * Umbrella header: includes the whole public API and declares the library
+ * information and logging calls.
+ *
+ *   error.h   dk_err codes, dk_strerror(), dk_last_error()
+ *   crypto.h  dk_key, dk_cert, dk_tls_options
+ *   udp.h     dk_udp_server, dk_udp_peer
+ *   dtls.h    dk_dtls_server, dk_dtls_peer
+ */
+#ifndef DTLSKIT_H
+#define DTLSKIT_H
+
+#include <stdint.h>
+
+#include <dtlskit/crypto.h>
+#include <dtlskit/dtls.h>
+#include <dtlskit/error.h>
+#include <dtlskit/export.h>
+#include <dtlskit/udp.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DK_VERSION_MAJOR  0
+#define DK_VERSION_MINOR  1
+#define DK_VERSION_PATCH  0
+#define DK_VERSION_STRING "0.1.0"
+
+/** The library's version ("0.1.0"). */
+DK_API const char *dk_version(void);
+
+/** Initialises the library and its TLS backend. Thread-safe and idempotent;
+ *  every constructor calls it, so calling it is optional. Errors:
+ *  DK_ERR_TLS when the backend fails to initialise. */
+DK_API dk_err dk_init(void);
+
+/** Name of the TLS backend compiled in: "openssl", "mbedtls" or "wolfssl". */
+DK_API const char *dk_backend_name(void);
+
+/** Version of the TLS library linked at run time ("OpenSSL 3.0.19 ..."). */
+DK_API const char *dk_backend_version(void);
+
+/* Capability bits of the backend, as the linked library build supports them. */
+#define DK_CAP_KEYGEN_RSA     (1u << 0) /**< dk_key_generate_rsa() */
+#define DK_CAP_KEYGEN_EC      (1u << 1) /**< dk_key_generate_ec() */
+#define DK_CAP_SELF_SIGNED    (1u << 2) /**< dk_cert_generate_self_signed() */
+#define DK_CAP_CLIENT_AUTH    (1u << 3) /**< client certificates */
+#define DK_CAP_ENCRYPTED_KEYS (1u << 4) /**< password-protected PEM keys */
+#define DK_CAP_CHACHA20       (1u << 5) /**< ChaCha20-Poly1305 suites */
+#define DK_CAP_PSK            (1u << 6) /**< pre-shared keys (not in the API yet) */
+#define DK_CAP_CID            (1u << 7) /**< DTLS Connection ID (not in the API yet) */
+#define DK_CAP_DTLS13         (1u << 8) /**< DTLS 1.3 (not in the API yet) */
+
+/** Bitmask of DK_CAP_* for the backend compiled in. */
+DK_API uint32_t dk_backend_caps(void);
+
+/** Log levels, most severe first. */
+typedef enum dk_log_level {
+    DK_LOG_ERROR = 0,
+    DK_LOG_WARN = 1,
+    DK_LOG_INFO = 2,
+    DK_LOG_DEBUG = 3
+} dk_log_level;
+
+/** Receives one log line (no trailing newline). Called on the thread that
+ *  made the call which logged. */
+typedef void (*dk_log_fn)(dk_log_level level, const char *message, void *user);
+
+/** Installs the log callback for the whole process, with the most verbose
+ *  level wanted. NULL turns logging off (the default: the library never
+ *  prints). Set it before other threads use the library. */
+DK_API void dk_set_log_callback(dk_log_fn fn, dk_log_level max_level, void *user);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

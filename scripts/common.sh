@@ -1,0 +1,74 @@
+# Shared by scripts/demo, scripts/check and scripts/bench: dependency
+# installation and the autotools bootstrap. Sourced, not run.
+
+# Debian/Ubuntu packages the project builds and tests with.
+DK_PACKAGES="build-essential autoconf automake libtool pkg-config check \
+libssl-dev openssl libmbedtls-dev libwolfssl-dev gnutls-bin valgrind \
+clang libclang-rt-14-dev iproute2"
+
+dk_root=$(cd "$(dirname "$0")/.." && pwd)
+dk_jobs=$(nproc 2>/dev/null || echo 2)
+
+dk_log() { printf '==> %s\n' "$*"; }
+dk_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Installs whatever of DK_PACKAGES is missing, with apt-get, as root or
+# through sudo. Without either, prints the command and stops.
+dk_install_deps() {
+    missing=""
+    for p in $DK_PACKAGES; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    command -v apt-get >/dev/null 2>&1 ||
+        dk_die "missing packages:$missing — this script installs them with apt-get (Debian or Ubuntu); install them by hand elsewhere"
+    if [ "$(id -u)" -eq 0 ]; then
+        sudo=""
+    elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        sudo="sudo"
+    else
+        dk_die "missing packages:$missing
+run as root (or with sudo rights):  apt-get install -y$missing"
+    fi
+    dk_log "installing:$missing"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq ||
+        dk_die "apt-get update failed"
+    # shellcheck disable=SC2086
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+        dk_die "apt-get install failed for:$missing"
+}
+
+# Runs autoreconf when configure is missing or older than its sources.
+dk_bootstrap() {
+    cd "$dk_root" || exit 1
+    if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
+        dk_log "autoreconf"
+        autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; dk_die "autoreconf failed"; }
+    fi
+}
+
+# True when the TLS library for backend $1 is installed.
+dk_backend_available() {
+    case "$1" in
+    openssl) pkg-config --exists 'libssl >= 3.0' ;;
+    mbedtls) [ -f /usr/include/mbedtls/ssl.h ] ;;
+    wolfssl) pkg-config --exists wolfssl ;;
+    *) return 1 ;;
+    esac
+}
+
+# Configures and builds into build/$1 with backend $2 and extra configure
+# arguments after that.
+dk_build() {
+    dir="$dk_root/build/$1"
+    backend=$2
+    shift 2
+    mkdir -p "$dir"
+    if ! (cd "$dir" &&
+        { { [ -f Makefile ] && [ config.status -nt "$dk_root/configure" ]; } ||
+            "$dk_root/configure" --enable-werror --with-backend="$backend" "$@"; } &&
+        make -j"$dk_jobs") >"$dir/build.log" 2>&1; then
+        tail -40 "$dir/build.log"
+        dk_die "build of $1 ($backend) failed; full log: $dir/build.log"
+    fi
+}

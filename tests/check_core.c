@@ -1,0 +1,260 @@
+/* Unit tests of the core's internal pieces: hashing, the peer table, packet
+ * buffers, addresses, PEM armour, errors and logging. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "error.h"
+#include "peer_table.h"
+#include "pem.h"
+#include "pktbuf.h"
+#include "siphash.h"
+#include "testutil.h"
+
+START_TEST(siphash_known_answers)
+{
+    /* SipHash-1-3 with the all-zero key, as published by implementations
+     * that use it. */
+    uint8_t key[16] = {0};
+    ck_assert_uint_eq(dk__siphash13(key, "", 0), 0xd1fba762150c532cULL);
+    ck_assert_uint_eq(dk__siphash13(key, "siphash", 7), 0x8264ceeccb16bcbeULL);
+    /* Every input length goes through the tail path once. */
+    uint8_t k2[16], msg[40];
+    for (int i = 0; i < 16; i++)
+        k2[i] = (uint8_t)i;
+    for (int i = 0; i < 40; i++)
+        msg[i] = (uint8_t)i;
+    uint64_t prev = 0;
+    for (size_t len = 0; len < sizeof msg; len++) {
+        uint64_t h = dk__siphash13(k2, msg, len);
+        ck_assert_uint_ne(h, prev);
+        ck_assert_uint_eq(h, dk__siphash13(k2, msg, len));
+        prev = h;
+    }
+    k2[0] ^= 1;
+    ck_assert_uint_ne(dk__siphash13(k2, msg, 18), dk__siphash13(key, msg, 18));
+}
+END_TEST
+
+typedef struct item {
+    dk__tnode node;
+    int id;
+} item;
+
+START_TEST(peer_table_many)
+{
+    dk__table t;
+    ck_assert_dk_ok(dk__table_init(&t));
+    enum { N = 10000 };
+    item *items = calloc(N, sizeof *items);
+    for (int i = 0; i < N; i++) {
+        dk__addr a;
+        char ip[32];
+        snprintf(ip, sizeof ip, "127.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        ck_assert_dk_ok(dk__addr_parse(ip, 1000 + i % 7, &a));
+        dk__table_key(&t, &a, &items[i].node);
+        items[i].id = i;
+        ck_assert_ptr_null(dk__table_find(&t, &items[i].node));
+        ck_assert_dk_ok(dk__table_insert(&t, &items[i].node));
+    }
+    ck_assert_uint_eq(t.count, N);
+    ck_assert_uint_ge(t.mask + 1, N / 2); /* grew */
+    for (int i = 0; i < N; i++) {
+        dk__tnode *n = dk__table_find(&t, &items[i].node);
+        ck_assert_ptr_eq(n, &items[i].node);
+    }
+    for (int i = 0; i < N; i += 2)
+        dk__table_remove(&t, &items[i].node);
+    ck_assert_uint_eq(t.count, N / 2);
+    for (int i = 0; i < N; i++) {
+        dk__tnode *n = dk__table_find(&t, &items[i].node);
+        if (i % 2)
+            ck_assert_ptr_eq(n, &items[i].node);
+        else
+            ck_assert_ptr_null(n);
+    }
+    dk__table_destroy(&t);
+    free(items);
+}
+END_TEST
+
+START_TEST(pool_reuses_buffers)
+{
+    dk__pool pool;
+    dk__pool_init(&pool, 1 << 20);
+    dk__pktq q;
+    dk__pktq_init(&q);
+    /* Warm up, then every later get must come from the free list. */
+    dk__pkt *seen[8];
+    for (int i = 0; i < 8; i++) {
+        seen[i] = dk__pool_get(&pool, 1200);
+        ck_assert_ptr_nonnull(seen[i]);
+        dk__pktq_push(&q, seen[i]);
+    }
+    ck_assert_uint_eq(q.count, 8);
+    ck_assert_uint_eq(q.bytes, 8 * 1200);
+    dk__pktq_clear(&q, &pool);
+    ck_assert_uint_eq(pool.outstanding, 0);
+    for (int round = 0; round < 100; round++) {
+        dk__pkt *p = dk__pool_get(&pool, 1100 + (size_t)round);
+        bool reused = false;
+        for (int i = 0; i < 8; i++)
+            reused |= p == seen[i];
+        ck_assert(reused);
+        dk__pool_put(&pool, p);
+    }
+    /* Size classes: tiny, exact powers and the 64 KiB ceiling. */
+    dk__pkt *a = dk__pool_get(&pool, 0), *b = dk__pool_get(&pool, 65536);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_ptr_null(dk__pool_get(&pool, 65537));
+    dk__pool_put(&pool, a);
+    dk__pool_put(&pool, b);
+    /* The cache limit frees what does not fit. */
+    dk__pool small;
+    dk__pool_init(&small, 1000);
+    dk__pkt *c = dk__pool_get(&small, 2000);
+    dk__pool_put(&small, c);
+    ck_assert_uint_eq(small.cached_bytes, 0);
+    dk__pool_destroy(&small);
+    dk__pool_destroy(&pool);
+}
+END_TEST
+
+START_TEST(addresses)
+{
+    dk__addr a, b, m;
+    char s[64];
+    ck_assert_dk_ok(dk__addr_parse("127.0.0.1", 4242, &a));
+    ck_assert_int_eq(a.u.sa.sa_family, AF_INET);
+    ck_assert_int_eq(dk__addr_port(&a), 4242);
+    ck_assert(dk__addr_for_family(&a, AF_INET6, &m));
+    ck_assert_int_eq(m.u.sa.sa_family, AF_INET6);
+    dk__addr_ip_string(&m, s, sizeof s);
+    ck_assert_str_eq(s, "127.0.0.1");  /* mapped shown as IPv4 */
+    ck_assert(dk__addr_equal(&a, &m)); /* same transport id */
+    ck_assert(dk__addr_for_family(&m, AF_INET, &b));
+    ck_assert(dk__addr_equal(&a, &b));
+    ck_assert_dk_ok(dk__addr_parse("::1", 1, &b));
+    ck_assert(!dk__addr_for_family(&b, AF_INET, &m));
+    dk__addr_ip_string(&b, s, sizeof s);
+    ck_assert_str_eq(s, "::1");
+    uint8_t id[DK__TRANSPORT_ID_LEN];
+    dk__addr_transport_id(&a, id);
+    ck_assert_int_eq(id[10], 0xff);
+    ck_assert_int_eq(id[12], 127);
+    ck_assert_int_eq(id[16], 4242 >> 8);
+    ck_assert_int_eq(id[17], 4242 & 255);
+    ck_assert_int_eq(dk__addr_parse("localhost", 1, &a), DK_ERR_INVALID);
+    ck_assert_int_eq(dk__addr_parse("1.2.3", 1, &a), DK_ERR_INVALID);
+    ck_assert_int_eq(dk__addr_parse("fe80::1%nosuchif0", 1, &a), DK_ERR_INVALID);
+    ck_assert_dk_ok(dk__addr_resolve("t", "localhost", 80, AF_INET, false, &a));
+    ck_assert_int_eq(a.u.sa.sa_family, AF_INET);
+    ck_assert_dk_ok(dk__addr_resolve("t", "127.0.0.1", 80, AF_INET6, true, &a));
+    ck_assert_int_eq(a.u.sa.sa_family, AF_INET6);
+    ck_assert_int_eq(dk__addr_resolve("t", "::1", 80, AF_INET, true, &a), DK_ERR_INVALID);
+    ck_assert_int_eq(dk__addr_resolve("t", "nosuch.invalid", 80, AF_UNSPEC, false, &a),
+                     DK_ERR_RESOLVE);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "nosuch.invalid"));
+}
+END_TEST
+
+static dk_err collect(void *user, const uint8_t *der, size_t len)
+{
+    size_t *total = user;
+    *total += len;
+    return der[0] == 0x30 ? DK_OK : DK_ERR_PARSE;
+}
+
+START_TEST(pem_round_trip)
+{
+    uint8_t der[300];
+    for (size_t i = 0; i < sizeof der; i++)
+        der[i] = (uint8_t)(i * 7);
+    der[0] = 0x30;
+    char *buf = NULL;
+    size_t len = 0;
+    /* Lengths 298..300 cover every base64 padding case. */
+    for (size_t n = 298; n <= 300; n++)
+        ck_assert_dk_ok(dk__pem_append(&buf, &len, "CERTIFICATE", der, n));
+    ck_assert_dk_ok(dk__pem_append(&buf, &len, "OTHER", der, 10));
+    ck_assert(dk__pem_detect(buf, len));
+    size_t total = 0;
+    ck_assert_int_eq(dk__pem_each(buf, len, "CERTIFICATE", collect, &total), 3);
+    ck_assert_uint_eq(total, 298 + 299 + 300);
+    free(buf);
+    const char *bad_char = "-----BEGIN CERTIFICATE-----\nMII*AAAA\n-----END CERTIFICATE-----\n";
+    ck_assert_int_eq(dk__pem_each(bad_char, strlen(bad_char), "CERTIFICATE", collect, &total),
+                     DK_ERR_PARSE);
+    const char *cut = "-----BEGIN CERTIFICATE-----\nMIIBAAAA\n";
+    ck_assert_int_eq(dk__pem_each(cut, strlen(cut), "CERTIFICATE", collect, &total), DK_ERR_PARSE);
+    const char *mismatch = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END KEY-----\n";
+    ck_assert_int_eq(dk__pem_each(mismatch, strlen(mismatch), "CERTIFICATE", collect, &total),
+                     DK_ERR_PARSE);
+    const char *badpad = "-----BEGIN CERTIFICATE-----\nMI=B\n-----END CERTIFICATE-----\n";
+    ck_assert_int_eq(dk__pem_each(badpad, strlen(badpad), "CERTIFICATE", collect, &total),
+                     DK_ERR_PARSE);
+    ck_assert(!dk__pem_detect("\x30\x82", 2));
+}
+END_TEST
+
+static int log_lines;
+static void count_log(dk_log_level level, const char *msg, void *user)
+{
+    (void)level;
+    (void)msg;
+    *(int *)user += 1;
+}
+
+START_TEST(errors_and_log)
+{
+    for (int e = 0; e >= DK_ERR_INTERNAL; e--)
+        ck_assert_str_ne(dk_strerror((dk_err)e), "unknown error");
+    ck_assert_str_eq(dk_strerror((dk_err)-999), "unknown error");
+    ck_assert_int_eq(DK_FAIL(DK_ERR_INVALID, "value %d", 7), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "value 7"));
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), __func__));
+    /* Logging is off until a callback is set, then honours the level. */
+    log_lines = 0;
+    DK_FAIL(DK_ERR_INVALID, "quiet");
+    ck_assert_int_eq(log_lines, 0);
+    dk_set_log_callback(count_log, DK_LOG_DEBUG, &log_lines);
+    DK_FAIL(DK_ERR_INVALID, "loud");
+    ck_assert_int_eq(log_lines, 1);
+    dk_set_log_callback(count_log, DK_LOG_ERROR, &log_lines);
+    DK_FAIL(DK_ERR_INVALID, "filtered");
+    ck_assert_int_eq(log_lines, 1);
+    dk_set_log_callback(NULL, DK_LOG_ERROR, NULL);
+}
+END_TEST
+
+START_TEST(library_info)
+{
+    ck_assert_dk_ok(dk_init());
+    ck_assert_str_eq(dk_version(), DK_VERSION_STRING);
+    const char *name = dk_backend_name();
+    ck_assert(!strcmp(name, "openssl") || !strcmp(name, "mbedtls") || !strcmp(name, "wolfssl"));
+    const char *expect = getenv("BACKEND");
+    if (expect && *expect)
+        ck_assert_str_eq(name, expect);
+    ck_assert_uint_gt(strlen(dk_backend_version()), 3);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, siphash_known_answers);
+    tcase_add_test(tc, peer_table_many);
+    tcase_add_test(tc, pool_reuses_buffers);
+    tcase_add_test(tc, addresses);
+    tcase_add_test(tc, pem_round_trip);
+    tcase_add_test(tc, errors_and_log);
+    tcase_add_test(tc, library_info);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}

@@ -1,0 +1,707 @@
+/* UDP layer: dk_udp_server and dk_udp_peer over loopback. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "udp_internal.h"
+
+static dk_udp_server *listen_on(const char *addr)
+{
+    dk_err err;
+    dk_udp_server *s = dk_udp_server_new(&err);
+    ck_assert_ptr_nonnull(s);
+    ck_assert_dk_ok(dk_udp_server_listen(s, 0, addr));
+    ck_assert_int_gt(dk_udp_server_get_local_port(s), 0);
+    return s;
+}
+
+static dk_udp_peer *client_to(const char *host, int port)
+{
+    dk_udp_peer *p = dk_udp_peer_new(NULL);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_dk_ok(dk_udp_peer_connect_to_host(p, host, port));
+    return p;
+}
+
+/* Takes the next pending connection, polling for up to 2 s. */
+static dk_udp_peer *take(dk_udp_server *s)
+{
+    ck_assert(TU_POLL_UNTIL(s, dk_udp_server_is_connection_available(s), 2000));
+    dk_err err;
+    dk_udp_peer *p = dk_udp_server_take_connection(s, &err);
+    ck_assert_msg(p != NULL, "take_connection: %s", dk_last_error());
+    return p;
+}
+
+static size_t get(dk_udp_peer *p, char *buf, size_t cap)
+{
+    size_t n = 0;
+    ck_assert_dk_ok(dk_udp_peer_wait(p, 2000));
+    ck_assert_dk_ok(dk_udp_peer_get_packet(p, buf, cap - 1, &n));
+    buf[n] = '\0';
+    return n;
+}
+
+START_TEST(server_lifecycle)
+{
+    dk_udp_server *s = dk_udp_server_new(NULL);
+    ck_assert(!dk_udp_server_is_listening(s));
+    ck_assert_int_eq(dk_udp_server_get_local_port(s), 0);
+    ck_assert_int_eq(dk_udp_server_get_fd(s), -1);
+    ck_assert_int_eq(dk_udp_server_get_max_pending_connections(s), 16);
+    ck_assert_int_eq(dk_udp_server_poll(s), DK_ERR_STATE);
+    ck_assert(!dk_udp_server_is_connection_available(s));
+    ck_assert_dk_ok(dk_udp_server_listen(s, 0, "127.0.0.1"));
+    ck_assert(dk_udp_server_is_listening(s));
+    ck_assert_int_ge(dk_udp_server_get_fd(s), 0);
+    int port = dk_udp_server_get_local_port(s);
+    ck_assert_int_gt(port, 0);
+    ck_assert_int_eq(dk_udp_server_listen(s, 0, "127.0.0.1"), DK_ERR_STATE);
+    ck_assert_int_eq(dk_udp_server_get_timeout_ms(s), -1);
+    dk_udp_server_stop(s);
+    ck_assert(!dk_udp_server_is_listening(s));
+    /* Listening again after stop works, on the same port. */
+    ck_assert_dk_ok(dk_udp_server_listen(s, port, "127.0.0.1"));
+    ck_assert_int_eq(dk_udp_server_get_local_port(s), port);
+    /* A second server on the same port is refused. */
+    dk_udp_server *s2 = dk_udp_server_new(NULL);
+    ck_assert_int_eq(dk_udp_server_listen(s2, port, "127.0.0.1"), DK_ERR_ADDR_IN_USE);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "in use"));
+    dk_udp_server_free(s2);
+    dk_udp_server_free(s);
+    dk_udp_server_free(NULL);
+}
+END_TEST
+
+START_TEST(server_bad_input)
+{
+    dk_udp_server *s = dk_udp_server_new(NULL);
+    ck_assert_int_eq(dk_udp_server_listen(NULL, 0, NULL), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_server_listen(s, -1, NULL), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_server_listen(s, 65536, NULL), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "65536"));
+    ck_assert_int_eq(dk_udp_server_listen(s, 0, "not-an-address"), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_server_listen(s, 0, "256.1.1.1"), DK_ERR_INVALID);
+    ck_assert(!dk_udp_server_is_listening(s));
+    ck_assert_int_eq(dk_udp_server_poll(NULL), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_server_set_max_pending_connections(s, -1), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_server_set_pending_timeout(s, 0), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_server_set_queue_limits(s, 0, 10), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_server_get_stats(s, NULL), DK_ERR_INVALID);
+    dk_err err = DK_OK;
+    ck_assert_ptr_null(dk_udp_server_take_connection(s, &err));
+    ck_assert_int_eq(err, DK_ERR_STATE);
+    ck_assert_ptr_null(dk_udp_server_take_connection(NULL, &err));
+    ck_assert_int_eq(err, DK_ERR_INVALID);
+    ck_assert_dk_ok(dk_udp_server_listen(s, 0, "127.0.0.1"));
+    ck_assert_ptr_null(dk_udp_server_take_connection(s, &err));
+    ck_assert_int_eq(err, DK_ERR_WOULD_BLOCK);
+    ck_assert_int_eq(dk_udp_server_set_reuse_port(s, true), DK_ERR_STATE);
+    dk_udp_server_free(s);
+}
+END_TEST
+
+START_TEST(echo_ipv4)
+{
+    dk_udp_server *s = listen_on("127.0.0.1");
+    int port = dk_udp_server_get_local_port(s);
+    dk_udp_peer *c = client_to("127.0.0.1", port);
+    ck_assert(dk_udp_peer_is_bound(c));
+    ck_assert(dk_udp_peer_is_socket_connected(c));
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c, "hello", 5));
+    dk_udp_peer *p = take(s);
+    ck_assert(dk_udp_peer_is_bound(p));
+    ck_assert(dk_udp_peer_is_socket_connected(p));
+    ck_assert_int_eq(dk_udp_peer_get_local_port(p), port);
+    ck_assert_int_eq(dk_udp_peer_get_fd(p), dk_udp_server_get_fd(s));
+    ck_assert_int_eq(dk_udp_peer_get_available_packet_count(p), 1);
+    char buf[64], ip[DK_IP_STRLEN];
+    ck_assert_uint_eq(get(p, buf, sizeof buf), 5);
+    ck_assert_str_eq(buf, "hello");
+    ck_assert_dk_ok(dk_udp_peer_get_packet_ip(p, ip, sizeof ip));
+    ck_assert_str_eq(ip, "127.0.0.1");
+    ck_assert_int_eq(dk_udp_peer_get_packet_port(p), dk_udp_peer_get_local_port(c));
+    int rport = 0;
+    ck_assert_dk_ok(dk_udp_peer_get_remote_address(p, ip, sizeof ip, &rport));
+    ck_assert_int_eq(rport, dk_udp_peer_get_local_port(c));
+    /* A second datagram goes to the taken peer, not to a new pending one. */
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c, "again", 5));
+    ck_assert_dk_ok(dk_udp_peer_wait(p, 2000));
+    ck_assert(!dk_udp_server_is_connection_available(s));
+    ck_assert_uint_eq(get(p, buf, sizeof buf), 5);
+    ck_assert_str_eq(buf, "again");
+    /* Reply through the server's socket. */
+    ck_assert_dk_ok(dk_udp_peer_put_packet(p, "world!", 6));
+    ck_assert_uint_eq(get(c, buf, sizeof buf), 6);
+    ck_assert_str_eq(buf, "world!");
+    ck_assert_int_eq(dk_udp_peer_get_packet_port(c), port);
+    /* Zero-length datagrams are datagrams too. */
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c, "", 0));
+    ck_assert_dk_ok(dk_udp_peer_wait(p, 2000));
+    size_t n = 99;
+    ck_assert_dk_ok(dk_udp_peer_get_packet(p, NULL, 0, &n));
+    ck_assert_uint_eq(n, 0);
+    dk_udp_stats st;
+    ck_assert_dk_ok(dk_udp_server_get_stats(s, &st));
+    ck_assert_uint_eq(st.datagrams_received, 3);
+    ck_assert_uint_eq(st.datagrams_sent, 1);
+    ck_assert_uint_eq(st.peers, 1);
+    ck_assert_uint_eq(st.pending, 0);
+    ck_assert_dk_ok(dk_udp_peer_get_stats(p, &st));
+    ck_assert_uint_eq(st.datagrams_received, 3);
+    ck_assert_uint_eq(st.bytes_received, 10);
+    dk_udp_peer_free(p);
+    dk_udp_peer_free(c);
+    dk_udp_server_free(s);
+}
+END_TEST
+
+/* 1,000 clients on distinct 127.x.y.z source addresses, each routed to its
+ * own peer and answered through it. */
+START_TEST(thousand_sources)
+{
+    enum { N = 1000 };
+    dk_udp_server *s = dk_udp_server_new(NULL);
+    ck_assert_int_eq(dk_udp_server_set_recv_buffer_size(s, -1), DK_ERR_INVALID);
+    ck_assert_dk_ok(dk_udp_server_set_recv_buffer_size(s, 4 << 20));
+    ck_assert_dk_ok(dk_udp_server_listen(s, 0, "127.0.0.1"));
+    int port = dk_udp_server_get_local_port(s);
+    ck_assert_dk_ok(dk_udp_server_set_max_pending_connections(s, N));
+    int *fds = malloc(N * sizeof *fds);
+    char ip[DK_IP_STRLEN];
+    for (int i = 0; i < N; i++) {
+        snprintf(ip, sizeof ip, "127.1.%d.%d", i / 200, i % 200 + 1);
+        fds[i] = tu_socket(ip);
+        char msg[32];
+        int len = snprintf(msg, sizeof msg, "id %d", i);
+        tu_sendto(fds[i], "127.0.0.1", port, msg, (size_t)len);
+        if (i % 100 == 99) /* stay within the kernel's buffer where it is capped */
+            dk_udp_server_poll(s);
+    }
+    dk_udp_stats st;
+    ck_assert(TU_POLL_UNTIL(s, (dk_udp_server_get_stats(s, &st), st.pending == N), 5000));
+    dk_udp_peer **peers = calloc(N, sizeof *peers);
+    for (int i = 0; i < N; i++) {
+        dk_udp_peer *p = dk_udp_server_take_connection(s, NULL);
+        ck_assert_ptr_nonnull(p);
+        char buf[64];
+        size_t n;
+        ck_assert_dk_ok(dk_udp_peer_get_packet(p, buf, sizeof buf - 1, &n));
+        buf[n] = '\0';
+        int id = -1;
+        ck_assert_int_eq(sscanf(buf, "id %d", &id), 1);
+        ck_assert(id >= 0 && id < N && !peers[id]);
+        /* The payload names the source address it came from. */
+        char expect[DK_IP_STRLEN];
+        snprintf(expect, sizeof expect, "127.1.%d.%d", id / 200, id % 200 + 1);
+        ck_assert_dk_ok(dk_udp_peer_get_packet_ip(p, ip, sizeof ip));
+        ck_assert_str_eq(ip, expect);
+        peers[id] = p;
+    }
+    ck_assert(!dk_udp_server_is_connection_available(s));
+    /* Second round: every datagram must land on the right taken peer. */
+    for (int i = N - 1; i >= 0; i--) {
+        char msg[32];
+        int len = snprintf(msg, sizeof msg, "second %d", i);
+        tu_sendto(fds[i], "127.0.0.1", port, msg, (size_t)len);
+        if (i % 100 == 0)
+            dk_udp_server_poll(s);
+    }
+    ck_assert(
+        TU_POLL_UNTIL(s, (dk_udp_server_get_stats(s, &st), st.datagrams_received == 2 * N), 5000));
+    for (int i = 0; i < N; i++) {
+        char buf[64], expect[32];
+        size_t n;
+        ck_assert_dk_ok(dk_udp_peer_get_packet(peers[i], buf, sizeof buf - 1, &n));
+        buf[n] = '\0';
+        snprintf(expect, sizeof expect, "second %d", i);
+        ck_assert_str_eq(buf, expect);
+        ck_assert_dk_ok(dk_udp_peer_put_packet(peers[i], expect, strlen(expect)));
+    }
+    ck_assert(!dk_udp_server_is_connection_available(s));
+    for (int i = 0; i < N; i++) {
+        char buf[64], expect[32];
+        int n = tu_recv(fds[i], buf, sizeof buf - 1, 2000);
+        ck_assert_int_gt(n, 0);
+        buf[n] = '\0';
+        snprintf(expect, sizeof expect, "second %d", i);
+        ck_assert_str_eq(buf, expect);
+        close(fds[i]);
+        dk_udp_peer_free(peers[i]);
+    }
+    ck_assert_dk_ok(dk_udp_server_get_stats(s, &st));
+    ck_assert_uint_eq(st.peers, 0);
+    ck_assert_uint_eq(st.dropped_pending_full + st.dropped_queue_full, 0);
+    free(peers);
+    free(fds);
+    dk_udp_server_free(s);
+}
+END_TEST
+
+START_TEST(pending_limit)
+{
+    dk_udp_server *s = listen_on("127.0.0.1");
+    int port = dk_udp_server_get_local_port(s);
+    ck_assert_dk_ok(dk_udp_server_set_max_pending_connections(s, 4));
+    int fds[10];
+    for (int i = 0; i < 10; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "127.2.0.%d", i + 1);
+        fds[i] = tu_socket(ip);
+        tu_sendto(fds[i], "127.0.0.1", port, "x", 1);
+    }
+    dk_udp_stats st;
+    ck_assert(
+        TU_POLL_UNTIL(s, (dk_udp_server_get_stats(s, &st), st.datagrams_received == 10), 2000));
+    ck_assert_uint_eq(st.pending, 4);
+    ck_assert_uint_eq(st.dropped_pending_full, 6);
+    /* Lowering the limit drops the newest pending connections. */
+    ck_assert_dk_ok(dk_udp_server_set_max_pending_connections(s, 2));
+    ck_assert_dk_ok(dk_udp_server_get_stats(s, &st));
+    ck_assert_uint_eq(st.pending, 2);
+    ck_assert_uint_eq(st.dropped_pending_full, 8);
+    /* Oldest first: the first two sources are the ones still pending. */
+    for (int i = 0; i < 2; i++) {
+        dk_udp_peer *p = dk_udp_server_take_connection(s, NULL);
+        ck_assert_ptr_nonnull(p);
+        char ip[DK_IP_STRLEN], expect[32];
+        dk_udp_peer_get_remote_address(p, ip, sizeof ip, NULL);
+        snprintf(expect, sizeof expect, "127.2.0.%d", i + 1);
+        ck_assert_str_eq(ip, expect);
+        dk_udp_peer_free(p);
+    }
+    for (int i = 0; i < 10; i++)
+        close(fds[i]);
+    dk_udp_server_free(s);
+}
+END_TEST
+
+START_TEST(pending_expiry)
+{
+    dk_udp_server *s = listen_on("127.0.0.1");
+    int port = dk_udp_server_get_local_port(s);
+    ck_assert_dk_ok(dk_udp_server_set_pending_timeout(s, 150));
+    int fd = tu_socket("127.0.0.1");
+    tu_sendto(fd, "127.0.0.1", port, "x", 1);
+    ck_assert(TU_POLL_UNTIL(s, dk_udp_server_is_connection_available(s), 2000));
+    int t = dk_udp_server_get_timeout_ms(s);
+    ck_assert(t >= 0 && t <= 150);
+    tu_sleep_ms(200);
+    ck_assert(!dk_udp_server_is_connection_available(s));
+    dk_udp_stats st;
+    ck_assert_dk_ok(dk_udp_server_get_stats(s, &st));
+    ck_assert_uint_eq(st.pending_expired, 1);
+    ck_assert_uint_eq(st.pending, 0);
+    ck_assert_int_eq(dk_udp_server_get_timeout_ms(s), -1);
+    /* The same source is welcome again afterwards. */
+    tu_sendto(fd, "127.0.0.1", port, "y", 1);
+    dk_udp_peer *p = take(s);
+    char buf[8];
+    ck_assert_uint_eq(get(p, buf, sizeof buf), 1);
+    ck_assert_str_eq(buf, "y");
+    dk_udp_peer_free(p);
+    close(fd);
+    dk_udp_server_free(s);
+}
+END_TEST
+
+START_TEST(queue_overflow)
+{
+    dk_udp_server *s = listen_on("127.0.0.1");
+    int port = dk_udp_server_get_local_port(s);
+    ck_assert_dk_ok(dk_udp_server_set_queue_limits(s, 4, 1 << 20));
+    int fd = tu_socket("127.0.0.1");
+    tu_sendto(fd, "127.0.0.1", port, "0", 1);
+    dk_udp_peer *p = take(s);
+    for (int i = 1; i < 10; i++) {
+        char c = (char)('0' + i);
+        tu_sendto(fd, "127.0.0.1", port, &c, 1);
+    }
+    dk_udp_stats st;
+    ck_assert(
+        TU_POLL_UNTIL(s, (dk_udp_server_get_stats(s, &st), st.datagrams_received == 10), 2000));
+    ck_assert_uint_eq(st.dropped_queue_full, 6);
+    ck_assert_int_eq(dk_udp_peer_get_available_packet_count(p), 4);
+    /* The oldest are kept, the newest dropped. */
+    char buf[8];
+    for (int i = 0; i < 4; i++) {
+        ck_assert_uint_eq(get(p, buf, sizeof buf), 1);
+        ck_assert_int_eq(buf[0], '0' + i);
+    }
+    ck_assert_dk_ok(dk_udp_peer_get_stats(p, &st));
+    ck_assert_uint_eq(st.dropped_queue_full, 6);
+    /* A byte bound too: 3 x 400 bytes fit in 1000 only twice. */
+    ck_assert_dk_ok(dk_udp_peer_set_queue_limits(p, 100, 1000));
+    char big[400];
+    memset(big, 'b', sizeof big);
+    for (int i = 0; i < 3; i++)
+        tu_sendto(fd, "127.0.0.1", port, big, sizeof big);
+    ck_assert(
+        TU_POLL_UNTIL(s, (dk_udp_server_get_stats(s, &st), st.datagrams_received == 13), 2000));
+    ck_assert_int_eq(dk_udp_peer_get_available_packet_count(p), 2);
+    ck_assert_dk_ok(dk_udp_peer_get_stats(p, &st));
+    ck_assert_uint_eq(st.dropped_queue_full, 7);
+    dk_udp_peer_free(p);
+    close(fd);
+    dk_udp_server_free(s);
+}
+END_TEST
+
+START_TEST(ipv6_and_dual_stack)
+{
+    /* IPv6 only. */
+    dk_udp_server *s6 = listen_on("::1");
+    dk_udp_peer *c6 = client_to("::1", dk_udp_server_get_local_port(s6));
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c6, "six", 3));
+    dk_udp_peer *p6 = take(s6);
+    char buf[16], ip[DK_IP_STRLEN];
+    get(p6, buf, sizeof buf);
+    ck_assert_str_eq(buf, "six");
+    ck_assert_dk_ok(dk_udp_peer_get_packet_ip(p6, ip, sizeof ip));
+    ck_assert_str_eq(ip, "::1");
+    ck_assert_dk_ok(dk_udp_peer_put_packet(p6, "ok6", 3));
+    get(c6, buf, sizeof buf);
+    ck_assert_str_eq(buf, "ok6");
+    dk_udp_peer_free(p6);
+    dk_udp_peer_free(c6);
+    dk_udp_server_free(s6);
+
+    /* Dual stack: one "*" server hears IPv4 and IPv6 clients. */
+    dk_udp_server *s = listen_on("*");
+    int port = dk_udp_server_get_local_port(s);
+    dk_udp_peer *c4 = client_to("127.0.0.1", port);
+    c6 = client_to("::1", port);
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c4, "v4", 2));
+    dk_udp_peer *a = take(s);
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c6, "v6", 2));
+    dk_udp_peer *b = take(s);
+    get(a, buf, sizeof buf);
+    ck_assert_str_eq(buf, "v4");
+    ck_assert_dk_ok(dk_udp_peer_get_packet_ip(a, ip, sizeof ip));
+    ck_assert_str_eq(ip, "127.0.0.1"); /* not ::ffff:127.0.0.1 */
+    get(b, buf, sizeof buf);
+    ck_assert_str_eq(buf, "v6");
+    ck_assert_dk_ok(dk_udp_peer_put_packet(a, "r4", 2));
+    ck_assert_dk_ok(dk_udp_peer_put_packet(b, "r6", 2));
+    get(c4, buf, sizeof buf);
+    ck_assert_str_eq(buf, "r4");
+    get(c6, buf, sizeof buf);
+    ck_assert_str_eq(buf, "r6");
+    dk_udp_peer_free(a);
+    dk_udp_peer_free(b);
+    dk_udp_peer_free(c4);
+    dk_udp_peer_free(c6);
+    dk_udp_server_free(s);
+
+    /* An IPv4 literal binds IPv4 only: an IPv6 client cannot reach it. */
+    dk_udp_server *s4 = listen_on("127.0.0.1");
+    dk_udp_peer *x = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_bind(x, 0, "::1", 0));
+    ck_assert_int_eq(dk_udp_peer_connect_to_host(x, "127.0.0.1", 9), DK_ERR_INVALID);
+    dk_udp_peer_free(x);
+    dk_udp_server_free(s4);
+}
+END_TEST
+
+START_TEST(peer_bad_input)
+{
+    dk_udp_peer *p = dk_udp_peer_new(NULL);
+    char buf[8];
+    size_t n;
+    ck_assert_int_eq(dk_udp_peer_connect_to_host(NULL, "127.0.0.1", 1), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_connect_to_host(p, NULL, 1), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_connect_to_host(p, "127.0.0.1", 0), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_connect_to_host(p, "127.0.0.1", 70000), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_connect_to_host(p, "nosuch.invalid", 4242), DK_ERR_RESOLVE);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "nosuch.invalid"));
+    ck_assert(!dk_udp_peer_is_bound(p));
+    ck_assert_int_eq(dk_udp_peer_put_packet(p, "x", 1), DK_ERR_STATE);
+    ck_assert_int_eq(dk_udp_peer_put_packet(p, NULL, 1), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_get_packet(p, buf, sizeof buf, &n), DK_ERR_STATE);
+    ck_assert_int_eq(dk_udp_peer_get_packet(p, buf, sizeof buf, NULL), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_get_packet(p, NULL, 8, &n), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_wait(p, 0), DK_ERR_STATE);
+    ck_assert_int_eq(dk_udp_peer_bind(p, -5, NULL, 0), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_bind(p, 0, "garbage", 0), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_bind(p, 0, NULL, -1), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_set_broadcast_enabled(p, true), DK_ERR_STATE);
+    ck_assert_int_eq(dk_udp_peer_get_packet_ip(p, NULL, 0), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_get_remote_address(p, buf, sizeof buf, NULL), DK_ERR_STATE);
+    ck_assert_dk_ok(dk_udp_peer_bind(p, 0, "127.0.0.1", 65536));
+    ck_assert_int_eq(dk_udp_peer_bind(p, 0, "127.0.0.1", 0), DK_ERR_STATE);
+    ck_assert_int_eq(dk_udp_peer_put_packet(p, "x", 1), DK_ERR_STATE); /* no destination */
+    ck_assert_int_eq(dk_udp_peer_get_packet(p, buf, sizeof buf, &n), DK_ERR_WOULD_BLOCK);
+    /* Oversized packets are refused before any system call. */
+    ck_assert_dk_ok(dk_udp_peer_set_dest_address(p, "127.0.0.1", 9));
+    static char huge[DK_UDP_MAX_DATAGRAM + 1];
+    ck_assert_int_eq(dk_udp_peer_put_packet(p, huge, sizeof huge), DK_ERR_TOO_BIG);
+    /* Connect, then the destination is fixed. */
+    dk_udp_peer *q = client_to("127.0.0.1", 9);
+    ck_assert_int_eq(dk_udp_peer_set_dest_address(q, "127.0.0.1", 10), DK_ERR_STATE);
+    ck_assert_int_eq(dk_udp_peer_connect_to_host(q, "127.0.0.1", 10), DK_ERR_STATE);
+    ck_assert_int_eq(dk_udp_peer_bind(q, 0, NULL, 0), DK_ERR_STATE);
+    dk_udp_peer_free(q);
+    /* Address already in use. */
+    dk_udp_peer *r = dk_udp_peer_new(NULL);
+    ck_assert_int_eq(dk_udp_peer_bind(r, dk_udp_peer_get_local_port(p), "127.0.0.1", 0),
+                     DK_ERR_ADDR_IN_USE);
+    dk_udp_peer_free(r);
+    dk_udp_peer_free(p);
+    dk_udp_peer_free(NULL);
+}
+END_TEST
+
+START_TEST(buffer_too_small_keeps_packet)
+{
+    dk_udp_peer *a = dk_udp_peer_new(NULL), *b = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_bind(a, 0, "127.0.0.1", 0));
+    ck_assert_dk_ok(dk_udp_peer_bind(b, 0, "127.0.0.1", 0));
+    ck_assert_dk_ok(dk_udp_peer_set_dest_address(a, "127.0.0.1", dk_udp_peer_get_local_port(b)));
+    ck_assert_dk_ok(dk_udp_peer_put_packet(a, "0123456789", 10));
+    ck_assert_dk_ok(dk_udp_peer_put_packet(a, "next", 4));
+    ck_assert_dk_ok(dk_udp_peer_wait(b, 2000));
+    char buf[32];
+    size_t n = 0;
+    ck_assert_int_eq(dk_udp_peer_get_packet(b, buf, 4, &n), DK_ERR_BUFFER_TOO_SMALL);
+    ck_assert_uint_eq(n, 10);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "10 bytes"));
+    /* Nothing was lost: the same packet comes with a larger buffer. */
+    ck_assert_dk_ok(dk_udp_peer_get_packet(b, buf, sizeof buf, &n));
+    ck_assert_uint_eq(n, 10);
+    ck_assert_int_eq(memcmp(buf, "0123456789", 10), 0);
+    ck_assert_int_eq(dk_udp_peer_get_packet_port(b), dk_udp_peer_get_local_port(a));
+    ck_assert_dk_ok(dk_udp_peer_wait(b, 2000));
+    ck_assert_dk_ok(dk_udp_peer_get_packet(b, buf, sizeof buf, &n));
+    ck_assert_uint_eq(n, 4);
+    char ip[4];
+    ck_assert_int_eq(dk_udp_peer_get_packet_ip(b, ip, sizeof ip), DK_ERR_BUFFER_TOO_SMALL);
+    dk_udp_peer_free(a);
+    dk_udp_peer_free(b);
+}
+END_TEST
+
+START_TEST(use_after_stop)
+{
+    dk_udp_server *s = listen_on("127.0.0.1");
+    int port = dk_udp_server_get_local_port(s);
+    dk_udp_peer *c = client_to("127.0.0.1", port);
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c, "a", 1));
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c, "b", 1));
+    dk_udp_peer *p = take(s);
+    dk_udp_server_stop(s);
+    ck_assert(!dk_udp_peer_is_bound(p));
+    ck_assert(!dk_udp_peer_is_socket_connected(p));
+    ck_assert_int_eq(dk_udp_peer_put_packet(p, "x", 1), DK_ERR_CLOSED);
+    char buf[8];
+    size_t n;
+    ck_assert_int_eq(dk_udp_peer_get_packet(p, buf, sizeof buf, &n), DK_ERR_CLOSED);
+    ck_assert_int_eq(dk_udp_peer_wait(p, 10), DK_ERR_CLOSED);
+    ck_assert_int_eq(dk_udp_peer_get_fd(p), -1);
+    dk_err err;
+    ck_assert_ptr_null(dk_udp_server_take_connection(s, &err));
+    ck_assert_int_eq(err, DK_ERR_STATE);
+    /* Freeing the server before its taken peer is safe. */
+    ck_assert_dk_ok(dk_udp_server_listen(s, 0, "127.0.0.1"));
+    dk_udp_peer *c2 = client_to("127.0.0.1", dk_udp_server_get_local_port(s));
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c2, "z", 1));
+    dk_udp_peer *p2 = take(s);
+    dk_udp_server_free(s);
+    ck_assert_int_eq(dk_udp_peer_put_packet(p2, "x", 1), DK_ERR_CLOSED);
+    /* A closed taken peer becomes a plain peer that can bind again. */
+    dk_udp_peer_close(p2);
+    ck_assert_dk_ok(dk_udp_peer_bind(p2, 0, "127.0.0.1", 0));
+    dk_udp_peer_free(p2);
+    dk_udp_peer_free(p);
+    dk_udp_peer_free(c);
+    dk_udp_peer_free(c2);
+}
+END_TEST
+
+START_TEST(freed_peer_becomes_pending_again)
+{
+    dk_udp_server *s = listen_on("127.0.0.1");
+    int port = dk_udp_server_get_local_port(s);
+    dk_udp_peer *c = client_to("127.0.0.1", port);
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c, "1", 1));
+    dk_udp_peer *p = take(s);
+    dk_udp_peer_free(p);
+    dk_udp_stats st;
+    dk_udp_server_get_stats(s, &st);
+    ck_assert_uint_eq(st.peers, 0);
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c, "2", 1));
+    p = take(s);
+    char buf[4];
+    get(p, buf, sizeof buf);
+    ck_assert_str_eq(buf, "2");
+    dk_udp_peer_free(p);
+    dk_udp_peer_free(c);
+    dk_udp_server_free(s);
+}
+END_TEST
+
+START_TEST(wait_timeouts)
+{
+    dk_udp_peer *a = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_bind(a, 0, "127.0.0.1", 0));
+    uint64_t t0 = tu_now_ms();
+    ck_assert_int_eq(dk_udp_peer_wait(a, 100), DK_ERR_TIMEOUT);
+    uint64_t dt = tu_now_ms() - t0;
+    ck_assert_uint_ge(dt, 90);
+    ck_assert_uint_lt(dt, 2000);
+    ck_assert_int_eq(dk_udp_peer_wait(a, 0), DK_ERR_TIMEOUT);
+    /* A server's peer waits on the server's socket. */
+    dk_udp_server *s = listen_on("127.0.0.1");
+    dk_udp_peer *c = client_to("127.0.0.1", dk_udp_server_get_local_port(s));
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c, "1", 1));
+    dk_udp_peer *p = take(s);
+    char buf[4];
+    get(p, buf, sizeof buf);
+    ck_assert_int_eq(dk_udp_peer_wait(p, 50), DK_ERR_TIMEOUT);
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c, "2", 1));
+    ck_assert_dk_ok(dk_udp_peer_wait(p, 2000));
+    dk_udp_peer_free(p);
+    dk_udp_peer_free(c);
+    dk_udp_peer_free(a);
+    dk_udp_server_free(s);
+}
+END_TEST
+
+START_TEST(oversized_datagrams)
+{
+    /* IPv6 carries UDP payloads up to 65527 bytes, above the 65507 limit. */
+    dk_udp_server *s = listen_on("::1");
+    int port = dk_udp_server_get_local_port(s);
+    int fd = tu_socket("::1");
+    int sz = 1 << 20;
+    setsockopt(dk_udp_server_get_fd(s), SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+    static char big[65520];
+    tu_sendto(fd, "::1", port, big, sizeof big);
+    tu_sendto(fd, "::1", port, "ok", 2);
+    dk_udp_stats st;
+    ck_assert(
+        TU_POLL_UNTIL(s, (dk_udp_server_get_stats(s, &st), st.datagrams_received == 2), 2000));
+    ck_assert_uint_eq(st.dropped_oversized, 1);
+    dk_udp_peer *p = dk_udp_server_take_connection(s, NULL);
+    ck_assert_ptr_nonnull(p);
+    char buf[8];
+    get(p, buf, sizeof buf);
+    ck_assert_str_eq(buf, "ok");
+    /* The largest legal datagram goes through whole. */
+    static char max[DK_UDP_MAX_DATAGRAM], in[DK_UDP_MAX_DATAGRAM];
+    for (size_t i = 0; i < sizeof max; i++)
+        max[i] = (char)i;
+    tu_sendto(fd, "::1", port, max, sizeof max);
+    ck_assert_dk_ok(dk_udp_peer_wait(p, 2000));
+    size_t n;
+    ck_assert_dk_ok(dk_udp_peer_get_packet(p, in, sizeof in, &n));
+    ck_assert_uint_eq(n, sizeof max);
+    ck_assert_int_eq(memcmp(in, max, n), 0);
+    dk_udp_peer_free(p);
+    close(fd);
+    dk_udp_server_free(s);
+}
+END_TEST
+
+START_TEST(broadcast_and_multicast)
+{
+    dk_udp_peer *p = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_bind(p, 0, "0.0.0.0", 0));
+    ck_assert_dk_ok(dk_udp_peer_set_dest_address(p, "255.255.255.255", 9));
+    ck_assert_int_eq(dk_udp_peer_put_packet(p, "b", 1), DK_ERR_PERMISSION);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "broadcast"));
+    ck_assert_dk_ok(dk_udp_peer_set_broadcast_enabled(p, true));
+    ck_assert_dk_ok(dk_udp_peer_set_broadcast_enabled(p, false));
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, "10.0.0.1", NULL), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, "not-ip", NULL), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, "239.1.2.3", "nosuchif0"), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, NULL, NULL), DK_ERR_INVALID);
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(p, "239.1.2.3", "lo"));
+    ck_assert_dk_ok(dk_udp_peer_leave_multicast_group(p, "239.1.2.3", "lo"));
+    ck_assert_int_ne(dk_udp_peer_leave_multicast_group(p, "239.1.2.3", "lo"), DK_OK);
+    dk_udp_peer *u = dk_udp_peer_new(NULL);
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(u, "239.1.2.3", NULL), DK_ERR_STATE);
+    dk_udp_peer_free(u);
+    dk_udp_peer_free(p);
+}
+END_TEST
+
+/* The admission filter hook the DTLS layer uses: refused datagrams from new
+ * sources allocate nothing and are counted. */
+static int filter_calls;
+static bool admit_if_starts_with_ok(void *ctx, dk_udp_server *s, const dk__addr *src,
+                                    const uint8_t *data, size_t len)
+{
+    (void)ctx;
+    (void)s;
+    (void)src;
+    filter_calls++;
+    return len >= 2 && !memcmp(data, "ok", 2);
+}
+static int detached_calls;
+static void on_detached(void *ctx)
+{
+    (void)ctx;
+    detached_calls++;
+}
+static const dk__udp_filter test_filter = {admit_if_starts_with_ok, on_detached};
+
+START_TEST(admission_filter)
+{
+    dk_udp_server *s = listen_on("127.0.0.1");
+    int port = dk_udp_server_get_local_port(s);
+    filter_calls = detached_calls = 0;
+    dk__udp_server_set_filter(s, &test_filter, NULL);
+    int fd = tu_socket("127.0.0.1");
+    for (int i = 0; i < 5; i++)
+        tu_sendto(fd, "127.0.0.1", port, "no", 2);
+    tu_sendto(fd, "127.0.0.1", port, "ok!", 3);
+    tu_sendto(fd, "127.0.0.1", port, "no", 2); /* known source now: not filtered */
+    dk_udp_stats st;
+    ck_assert(
+        TU_POLL_UNTIL(s, (dk_udp_server_get_stats(s, &st), st.datagrams_received == 7), 2000));
+    ck_assert_int_eq(filter_calls, 6);
+    ck_assert_uint_eq(st.dropped_filtered, 5);
+    ck_assert_uint_eq(st.pending, 1);
+    dk_udp_peer *p = dk_udp_server_take_connection(s, NULL);
+    ck_assert_int_eq(dk_udp_peer_get_available_packet_count(p), 2);
+    dk_udp_peer_free(p);
+    close(fd);
+    dk_udp_server_free(s);
+    ck_assert_int_eq(detached_calls, 1);
+}
+END_TEST
+
+int main(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2048) {
+        rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    Suite *s = suite_create("udp");
+    TCase *tc = tcase_create("udp");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, server_lifecycle);
+    tcase_add_test(tc, server_bad_input);
+    tcase_add_test(tc, echo_ipv4);
+    tcase_add_test(tc, thousand_sources);
+    tcase_add_test(tc, pending_limit);
+    tcase_add_test(tc, pending_expiry);
+    tcase_add_test(tc, queue_overflow);
+    tcase_add_test(tc, ipv6_and_dual_stack);
+    tcase_add_test(tc, peer_bad_input);
+    tcase_add_test(tc, buffer_too_small_keeps_packet);
+    tcase_add_test(tc, use_after_stop);
+    tcase_add_test(tc, freed_peer_becomes_pending_again);
+    tcase_add_test(tc, wait_timeouts);
+    tcase_add_test(tc, oversized_datagrams);
+    tcase_add_test(tc, broadcast_and_multicast);
+    tcase_add_test(tc, admission_filter);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
