@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "crypto_internal.h"
+#include "dtls_internal.h"
 #include "error.h"
 #include "library.h"
 
@@ -150,6 +151,28 @@ const dk_key *dk_tls_options_get_private_key(const dk_tls_options *o)
 const dk_cert *dk_tls_options_get_trusted_ca_chain(const dk_tls_options *o)
 {
     return o ? o->trusted : NULL;
+}
+
+dk_tls_options *dk__tls_options_clone(const dk_tls_options *src)
+{
+    dk_tls_options *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    *o = *src;
+    o->cn_override = NULL;
+    if (src->cn_override && !(o->cn_override = strdup(src->cn_override))) {
+        free(o);
+        return NULL;
+    }
+    if (o->key)
+        dk__key_ref(o->key);
+    if (o->own)
+        dk__cert_ref(o->own);
+    if (o->trusted)
+        dk__cert_ref(o->trusted);
+    if (o->client_ca)
+        dk__cert_ref(o->client_ca);
+    return o;
 }
 
 void dk_tls_options_free(dk_tls_options *o)

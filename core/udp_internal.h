@@ -115,6 +115,24 @@ dk_err dk__udp_peer_fill(dk_udp_peer *peer);
 dk__pkt *dk__udp_peer_pop(dk_udp_peer *peer);
 void dk__udp_peer_release(dk_udp_peer *peer, dk__pkt *pkt);
 
+/* Sends one datagram to the peer's destination without recording an error
+ * message (the DTLS layer's send path: a failed send is a lost datagram).
+ * `*sys_errno` receives errno on failure when not NULL. */
+dk_err dk__udp_peer_send(dk_udp_peer *peer, const void *data, size_t len, int *sys_errno);
+
+/* Stops receiving: a server slot leaves the server's table (its source may
+ * become a new pending connection) but keeps the server, and with it the
+ * buffer pool, alive; a standalone peer closes its socket but keeps its
+ * pool. Queued datagrams are dropped; buffers taken from the pool stay
+ * valid until the peer is freed. */
+void dk__udp_peer_shutdown(dk_udp_peer *peer);
+
+/* The peer's remote address (server slot) or destination (standalone). */
+static inline const dk__addr *dk__udp_peer_remote(const dk_udp_peer *peer)
+{
+    return &peer->remote;
+}
+
 /* True when the peer is a (live) slot of a server socket. */
 static inline bool dk__udp_peer_is_server_slot(const dk_udp_peer *peer)
 {

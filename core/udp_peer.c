@@ -170,6 +170,32 @@ dk_err dk_udp_peer_set_dest_address(dk_udp_peer *p, const char *host, int port)
     return DK_OK;
 }
 
+dk_err dk__udp_peer_send(dk_udp_peer *p, const void *data, size_t len, int *sys_errno)
+{
+    dk_err e;
+    int sys = 0;
+    if (dk__udp_peer_is_server_slot(p)) {
+        e = dk__udp_server_send(p->server, &p->remote, data, len);
+        if (e != DK_OK)
+            sys = errno;
+    } else if (p->kind == DK__PEER_DETACHED || (p->kind == DK__PEER_STANDALONE && p->fd < 0 &&
+                                                 p->has_dest)) {
+        e = DK_ERR_CLOSED;
+    } else if (!p->bound || !p->has_dest) {
+        e = DK_ERR_STATE;
+    } else {
+        e = dk__sock_send(p->fd, p->connected ? NULL : &p->remote, data, len, &sys);
+    }
+    if (e != DK_OK) {
+        if (sys_errno)
+            *sys_errno = sys;
+        return e;
+    }
+    p->st.tx++;
+    p->st.tx_bytes += len;
+    return DK_OK;
+}
+
 dk_err dk_udp_peer_put_packet(dk_udp_peer *p, const void *data, size_t len)
 {
     if (!p)
@@ -179,30 +205,33 @@ dk_err dk_udp_peer_put_packet(dk_udp_peer *p, const void *data, size_t len)
     if (len > DK_UDP_MAX_DATAGRAM)
         return DK_FAIL(DK_ERR_TOO_BIG, "%zu bytes is over the %d-byte datagram limit", len,
                        DK_UDP_MAX_DATAGRAM);
-    dk_err e;
     int sys = 0;
-    if (dk__udp_peer_is_server_slot(p)) {
-        e = dk__udp_server_send(p->server, &p->remote, data, len);
-        sys = errno;
-    } else if (p->kind == DK__PEER_DETACHED) {
-        return DK_FAIL(DK_ERR_CLOSED, "the server this peer came from has stopped");
-    } else {
-        if (!p->bound || !p->has_dest)
-            return DK_FAIL(DK_ERR_STATE,
-                           "no destination: call connect_to_host or set_dest_address");
-        e = dk__sock_send(p->fd, p->connected ? NULL : &p->remote, data, len, &sys);
-    }
-    if (e != DK_OK) {
-        if (e == DK_ERR_CLOSED)
-            return DK_FAIL(e, "the server this peer came from has stopped");
-        if (e == DK_ERR_PERMISSION && sys == EACCES)
+    dk_err e = dk__udp_peer_send(p, data, len, &sys);
+    switch (e) {
+    case DK_OK: return DK_OK;
+    case DK_ERR_CLOSED: return DK_FAIL(e, "the peer's socket is closed or its server stopped");
+    case DK_ERR_STATE:
+        return DK_FAIL(e, "no destination: call connect_to_host or set_dest_address");
+    case DK_ERR_PERMISSION:
+        if (sys == EACCES)
             return DK_FAIL(e, "send refused: %s (broadcast needs set_broadcast_enabled)",
                            strerror(sys));
         return DK_FAIL(e, "send: %s", strerror(sys));
+    default: return DK_FAIL(e, "send: %s", strerror(sys));
     }
-    p->st.tx++;
-    p->st.tx_bytes += len;
-    return DK_OK;
+}
+
+void dk__udp_peer_shutdown(dk_udp_peer *p)
+{
+    if (dk__udp_peer_is_server_slot(p)) {
+        dk__udp_server_release_peer(p->server, p);
+    } else if (p->kind == DK__PEER_STANDALONE) {
+        if (p->pool)
+            dk__pktq_clear(&p->queue, p->pool);
+        dk__sock_close(p->fd);
+        p->fd = -1;
+        p->bound = p->connected = false;
+    }
 }
 
 bool dk__udp_peer_enqueue(dk_udp_peer *p, const dk__addr *src, const uint8_t *data, size_t len)

@@ -1,12 +1,49 @@
-/* OpenSSL backend: op groups shared between its files. */
+/* OpenSSL backend: op groups and helpers shared between its files. */
 #ifndef DK_OPENSSL_BACKEND_H
 #define DK_OPENSSL_BACKEND_H
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <dtlskit/backend.h>
 
 extern const dk_bk_library_ops dk_ossl_library_ops;
+extern const dk_bk_key_ops dk_ossl_key_ops;
+extern const dk_bk_cert_ops dk_ossl_cert_ops;
+extern const dk_bk_ctx_ops dk_ossl_ctx_ops;
+extern const dk_bk_session_ops dk_ossl_session_ops;
 
-dk_err dk_ossl_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
-                           uint8_t out[32]);
+struct dk_bk_key {
+    EVP_PKEY *pkey;
+    bool public_only;
+};
+
+struct dk_bk_cert {
+    X509 *x509;
+    unsigned char *der;
+    size_t der_len;
+};
+
+struct dk_bk_ctx {
+    SSL_CTX *ctx;
+    dk_bk_role role;
+    unsigned rto_initial_ms, rto_max_ms;
+};
+
+dk_err dk_ossl_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts,
+                           size_t nparts, uint8_t out[32]);
+
+/* Wraps an X509 (reference taken) as a backend certificate. */
+dk_err dk_ossl_cert_wrap(X509 *x, dk_bk_cert **out);
+
+/* Writes the first queued OpenSSL error (or `fallback`) into `reason` and
+ * empties the queue. */
+void dk_ossl_reason(char *reason, size_t cap, const char *fallback);
+
+/* The datagram BIO between a session and the core (openssl_bio.c). */
+BIO_METHOD *dk_ossl_bio_method(void);
+
+/* SSL ex_data index that holds the session (set up at init). */
+int dk_ossl_session_index(void);
 
 #endif

@@ -11,7 +11,12 @@
 
 static dk_err ossl_init(void)
 {
-    return OPENSSL_init_ssl(0, NULL) == 1 ? DK_OK : DK_ERR_TLS;
+    if (OPENSSL_init_ssl(0, NULL) != 1)
+        return DK_ERR_TLS;
+    /* Shared objects made once, before any thread uses a session. */
+    if (dk_ossl_session_index() < 0 || !dk_ossl_bio_method())
+        return DK_ERR_TLS;
+    return DK_OK;
 }
 
 static const char *ossl_version(void)

@@ -210,9 +210,13 @@ typedef struct dk_bk_session_params {
     /* Bytes available for one DTLS datagram: the configured path MTU minus
      * IP and UDP headers. The library fragments handshake messages to fit. */
     unsigned mtu_payload;
-    /* Client: name for SNI and for verification (NULL: no SNI; verify only
-     * the chain — the core only allows that for client_unsafe). */
-    const char *hostname;
+    /* Client: the host name to send as SNI (NULL: none; never an IP
+     * literal, RFC 6066 section 3). */
+    const char *sni;
+    /* Client: the name or IP literal the server certificate must match
+     * (NULL: none). The core passes NULL only when verification is off
+     * (client_unsafe). */
+    const char *verify_name;
     /* Server, cookie handoff. The core has parsed the client's first
      * datagram, a ClientHello carrying `cookie`, and verified that
      *   cookie == HMAC-SHA256(secret, transport_id || client_version ||
@@ -232,6 +236,8 @@ typedef struct dk_bk_session_params {
     size_t cookie_secret_len;
 } dk_bk_session_params;
 
+/* All pointers in the parameters are valid during session_ops.init()
+ * only: a backend copies what it keeps. */
 typedef struct dk_bk_session_ops {
     size_t size;
     /* Bytes of session state the core allocates for each session. */
@@ -284,7 +290,8 @@ typedef struct dk_bk_session_ops {
     size_t (*max_payload)(dk_bk_session *s);
     /* Changes the MTU budget of a live session. */
     void (*set_mtu)(dk_bk_session *s, unsigned mtu_payload);
-    /* Negotiated cipher suite name, "" before the handshake. */
+    /* Negotiated cipher suite name, "" before the handshake; a string with
+     * static storage duration (the core keeps the pointer). */
     const char *(*cipher)(dk_bk_session *s);
     /* Copies of the certificates the other side presented (leaf first):
      * *out is a malloc'd array of *n certificates, each freed with

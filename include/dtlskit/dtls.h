@@ -121,7 +121,7 @@ DK_API dk_err dk_dtls_server_set_retransmit(dk_dtls_server *server, int initial_
 
 /** Path MTU in bytes (IP + UDP headers included) for sessions taken from now
  *  on (default 1280: every IPv6 path carries it). Handshake messages are
- *  fragmented to fit; larger application packets are refused. Range 256 to
+ *  fragmented to fit; larger application packets are refused. Range 576 to
  *  65535. */
 DK_API dk_err dk_dtls_server_set_mtu(dk_dtls_server *server, int mtu);
 

@@ -1,0 +1,306 @@
+/* OpenSSL backend: one DTLS session driven by the core. */
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openssl_backend.h"
+#include "openssl_session.h"
+
+static int session_index = -1;
+
+int dk_ossl_session_index(void)
+{
+    if (session_index < 0)
+        session_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    return session_index;
+}
+
+/* Retransmission timer under the core's policy: OpenSSL asks for the next
+ * value with the previous one (0 at the start of a flight). */
+static unsigned int timer_cb(SSL *ssl, unsigned int prev_us)
+{
+    const dk_bk_session *s = SSL_get_ex_data(ssl, dk_ossl_session_index());
+    unsigned prev_ms = prev_us / 1000;
+    return dk_bk_rto_next(prev_ms, s->rto_initial_ms, s->rto_max_ms) * 1000u;
+}
+
+static void info_cb(const SSL *ssl, int where, int ret)
+{
+    if (!(where & SSL_CB_READ_ALERT))
+        return;
+    dk_bk_session *s = SSL_get_ex_data(ssl, dk_ossl_session_index());
+    if (s)
+        snprintf(s->alert, sizeof s->alert, "%s", SSL_alert_desc_string_long(ret));
+}
+
+static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session_params *p,
+                           char *reason, size_t cap)
+{
+    ERR_clear_error();
+    s->io = p->io;
+    s->mtu = p->mtu_payload;
+    s->rto_initial_ms = ctx->rto_initial_ms;
+    s->rto_max_ms = ctx->rto_max_ms;
+    s->server = p->role == DK_BK_SERVER;
+    if (s->server) {
+        if (p->cookie_len > DK_OSSL_COOKIE_MAX) {
+            snprintf(reason, cap, "cookie of %zu bytes is too long", p->cookie_len);
+            return DK_ERR_INVALID;
+        }
+        memcpy(s->cookie, p->cookie, p->cookie_len);
+        s->cookie_len = (uint8_t)p->cookie_len;
+    }
+    BIO *bio = BIO_new(dk_ossl_bio_method());
+    s->ssl = SSL_new(ctx->ctx);
+    if (!bio || !s->ssl) {
+        BIO_free(bio);
+        SSL_free(s->ssl);
+        s->ssl = NULL;
+        dk_ossl_reason(reason, cap, "out of memory");
+        return DK_ERR_NOMEM;
+    }
+    BIO_set_data(bio, s);
+    SSL_set_bio(s->ssl, bio, bio);
+    SSL_set_ex_data(s->ssl, dk_ossl_session_index(), s);
+    SSL_set_info_callback(s->ssl, info_cb);
+    DTLS_set_timer_cb(s->ssl, timer_cb);
+    bool ok = SSL_set_mtu(s->ssl, (long)s->mtu) > 0; /* returns the MTU */
+    if (ok && !s->server) {
+        SSL_set_connect_state(s->ssl);
+        if (p->sni)
+            ok = SSL_set_tlsext_host_name(s->ssl, p->sni) == 1;
+        if (ok && p->verify_name) {
+            /* An IP literal is matched against iPAddress entries, a name
+             * against DNS names (and the CN when there are none). */
+            X509_VERIFY_PARAM *vp = SSL_get0_param(s->ssl);
+            if (X509_VERIFY_PARAM_set1_ip_asc(vp, p->verify_name) != 1) {
+                ERR_clear_error();
+                ok = SSL_set1_host(s->ssl, p->verify_name) == 1;
+            }
+        }
+    }
+    if (!ok) {
+        dk_ossl_reason(reason, cap, "session setup refused");
+        SSL_free(s->ssl);
+        s->ssl = NULL;
+        return DK_ERR_TLS;
+    }
+    return DK_OK;
+}
+
+static void session_fini(dk_bk_session *s)
+{
+    SSL_free(s->ssl);
+    s->ssl = NULL;
+    ERR_clear_error();
+}
+
+static void session_feed(dk_bk_session *s, const uint8_t *data, size_t len)
+{
+    s->in = data;
+    s->in_len = len;
+}
+
+/* Names a failed handshake: verification result first, then an alert the
+ * peer sent, then OpenSSL's own reason. */
+static dk_err handshake_error(dk_bk_session *s, int rc, char *reason, size_t cap)
+{
+    int err = SSL_get_error(s->ssl, rc);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        ERR_clear_error();
+        return DK_ERR_WOULD_BLOCK;
+    }
+    if (err == SSL_ERROR_ZERO_RETURN) {
+        ERR_clear_error();
+        return DK_ERR_CLOSED;
+    }
+    long vr = SSL_get_verify_result(s->ssl);
+    if (vr != X509_V_OK) {
+        snprintf(reason, cap, "%s", X509_verify_cert_error_string(vr));
+        ERR_clear_error();
+        return vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH
+                   ? DK_ERR_HOSTNAME
+                   : DK_ERR_CERT_VERIFY;
+    }
+    unsigned long e = ERR_peek_error();
+    if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+        ERR_GET_REASON(e) == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+        snprintf(reason, cap, "the peer sent no certificate");
+        ERR_clear_error();
+        return DK_ERR_CERT_VERIFY;
+    }
+    if (s->alert[0]) {
+        snprintf(reason, cap, "peer sent alert: %s", s->alert);
+        ERR_clear_error();
+        return DK_ERR_HANDSHAKE;
+    }
+    dk_ossl_reason(reason, cap, "handshake failed");
+    return DK_ERR_HANDSHAKE;
+}
+
+static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
+{
+    ERR_clear_error();
+    if (s->server && !s->listened) {
+        /* DTLSv1_listen takes the cookie-verified ClientHello and sets the
+         * sequence numbers from it; do not reset the accept state after. */
+        BIO_ADDR *addr = BIO_ADDR_new();
+        int r = addr ? DTLSv1_listen(s->ssl, addr) : -1;
+        BIO_ADDR_free(addr);
+        if (r == 0) {
+            ERR_clear_error();
+            return DK_ERR_WOULD_BLOCK;
+        }
+        if (r < 0) {
+            dk_ossl_reason(reason, cap, "ClientHello refused");
+            return DK_ERR_HANDSHAKE;
+        }
+        s->listened = true;
+    }
+    int rc = SSL_do_handshake(s->ssl);
+    if (rc == 1)
+        return DK_OK;
+    return handshake_error(s, rc, reason, cap);
+}
+
+static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len,
+                           char *reason, size_t rcap)
+{
+    ERR_clear_error();
+    int n = SSL_read(s->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
+    if (n > 0) {
+        *out_len = (size_t)n;
+        return DK_OK;
+    }
+    int err = SSL_get_error(s->ssl, n);
+    switch (err) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE: ERR_clear_error(); return DK_ERR_WOULD_BLOCK;
+    case SSL_ERROR_ZERO_RETURN: ERR_clear_error(); return DK_ERR_CLOSED;
+    default:
+        if (s->alert[0]) {
+            snprintf(reason, rcap, "peer sent alert: %s", s->alert);
+            ERR_clear_error();
+        } else {
+            dk_ossl_reason(reason, rcap, "record layer failure");
+        }
+        return DK_ERR_TLS;
+    }
+}
+
+static dk_err session_write(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
+                            size_t cap)
+{
+    ERR_clear_error();
+    if (len == 0)
+        return DK_OK; /* SSL_write cannot send an empty record */
+    int n = SSL_write(s->ssl, data, (int)len);
+    if (n == (int)len)
+        return DK_OK;
+    dk_ossl_reason(reason, cap, "write failed");
+    return DK_ERR_TLS;
+}
+
+static int session_timeout_ms(dk_bk_session *s)
+{
+    struct timeval tv;
+    if (DTLSv1_get_timeout(s->ssl, &tv) != 1)
+        return -1;
+    long ms = tv.tv_sec * 1000L + (tv.tv_usec + 999) / 1000;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+static dk_err session_handle_timeout(dk_bk_session *s, char *reason, size_t cap)
+{
+    ERR_clear_error();
+    if (DTLSv1_handle_timeout(s->ssl) < 0) {
+        dk_ossl_reason(reason, cap, "too many retransmissions");
+        return DK_ERR_TIMEOUT;
+    }
+    ERR_clear_error();
+    return DK_OK;
+}
+
+static void session_close_notify(dk_bk_session *s)
+{
+    if (s->close_sent || !SSL_is_init_finished(s->ssl))
+        return;
+    s->close_sent = true;
+    (void)SSL_shutdown(s->ssl);
+    ERR_clear_error();
+}
+
+static size_t session_max_payload(dk_bk_session *s)
+{
+    return DTLS_get_data_mtu(s->ssl);
+}
+
+static void session_set_mtu(dk_bk_session *s, unsigned mtu)
+{
+    s->mtu = mtu;
+    (void)SSL_set_mtu(s->ssl, (long)mtu);
+    ERR_clear_error();
+}
+
+static const char *session_cipher(dk_bk_session *s)
+{
+    const SSL_CIPHER *c = SSL_get_current_cipher(s->ssl);
+    const char *name = c ? SSL_CIPHER_get_name(c) : NULL;
+    return name ? name : "";
+}
+
+static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    X509 *leaf = SSL_get0_peer_certificate(s->ssl);
+    if (!leaf)
+        return DK_OK;
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s->ssl);
+    int extra = chain ? sk_X509_num(chain) : 0;
+    dk_bk_cert **certs = calloc((size_t)extra + 1, sizeof *certs);
+    if (!certs)
+        return DK_ERR_NOMEM;
+    size_t k = 0;
+    dk_err e = dk_ossl_cert_wrap(leaf, &certs[k]);
+    if (e == DK_OK)
+        k++;
+    for (int i = 0; e == DK_OK && i < extra; i++) {
+        X509 *x = sk_X509_value(chain, i);
+        if (X509_cmp(x, leaf) == 0)
+            continue; /* a client's chain starts with its leaf */
+        e = dk_ossl_cert_wrap(x, &certs[k]);
+        if (e == DK_OK)
+            k++;
+    }
+    if (e != DK_OK) {
+        for (size_t i = 0; i < k; i++)
+            dk_ossl_cert_ops.free(certs[i]);
+        free(certs);
+        return e;
+    }
+    *out = certs;
+    *n = k;
+    return DK_OK;
+}
+
+const dk_bk_session_ops dk_ossl_session_ops = {
+    .size = sizeof(dk_bk_session_ops),
+    .session_size = sizeof(struct dk_bk_session),
+    .init = session_init,
+    .fini = session_fini,
+    .feed = session_feed,
+    .handshake = session_handshake,
+    .read = session_read,
+    .write = session_write,
+    .timeout_ms = session_timeout_ms,
+    .handle_timeout = session_handle_timeout,
+    .close_notify = session_close_notify,
+    .max_payload = session_max_payload,
+    .set_mtu = session_set_mtu,
+    .cipher = session_cipher,
+    .peer_chain = session_peer_chain,
+};

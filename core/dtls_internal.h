@@ -1,0 +1,77 @@
+/* Internal: DTLS server and session objects. */
+#ifndef DK_CORE_DTLS_INTERNAL_H
+#define DK_CORE_DTLS_INTERNAL_H
+
+#include <stdalign.h>
+#include <stddef.h>
+
+#include <dtlskit/dtls.h>
+
+#include "cookie.h"
+#include "pktbuf.h"
+#include "tls_ctx.h"
+
+#define DK__DEFAULT_HS_TIMEOUT_MS 30000
+#define DK__DEFAULT_RTO_INITIAL_MS 1000
+#define DK__DEFAULT_RTO_MAX_MS 60000
+#define DK__DEFAULT_MTU 1280
+/* Plaintext of the largest record a peer may send, plus one byte so that
+ * an over-long record is noticed rather than cut. */
+#define DK__READ_BUF (16384 + 2048 + 1)
+
+/* Settings copied into each session when it starts. */
+typedef struct dk__session_cfg {
+    int hs_timeout_ms;
+    int rto_initial_ms;
+    int rto_max_ms;
+    int mtu;
+    int idle_timeout_ms;
+} dk__session_cfg;
+
+struct dk_dtls_peer {
+    dk_dtls_status status;
+    bool session_live;
+    dk_err error;
+    dk__session_cfg cfg;
+    dk_udp_peer *udp;
+    dk__ctx *ctx;
+    dk__pktq app; /* decrypted packets, buffers from the UDP peer's pool */
+    uint64_t hs_deadline;
+    uint64_t last_rx;
+    const char *cipher; /* static string from the backend */
+    char *reason;       /* allocated when there is one */
+    int max_payload;
+    alignas(max_align_t) unsigned char session[]; /* backend session_size bytes */
+};
+
+struct dk_dtls_server {
+    dk_tls_options *opts; /* private clone, so the context can be rebuilt */
+    dk__ctx *ctx;         /* NULL until setup, or after a setting changed */
+    dk__cookie_jar jar;
+    dk__session_cfg cfg;
+    dk_udp_server *attached;
+    dk_dtls_server_stats stats;
+};
+
+/* A new session object able to hold a backend session. */
+dk_dtls_peer *dk__dtls_peer_alloc(const char *func, dk_err *err);
+
+/* Starts a backend session on `p` (which owns `udp` from now on) and moves
+ * it to HANDSHAKING. Errors are recorded against `func`. */
+dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, dk__ctx *ctx,
+                           const dk__session_cfg *cfg, const dk_bk_session_params *params);
+
+/* Ends the session with `status` (ERROR...) and a reason. */
+void dk__dtls_peer_fail(dk_dtls_peer *p, dk_dtls_status status, dk_err err, const char *fmt,
+                        ...) __attribute__((format(printf, 4, 5)));
+
+/* Checks session settings; records errors against `func`. */
+dk_err dk__session_cfg_check_mtu(const char *func, int mtu);
+dk_err dk__session_cfg_check_retransmit(const char *func, int initial_ms, int max_ms);
+dk_err dk__session_cfg_check_timeout(const char *func, int ms, bool zero_ok);
+void dk__session_cfg_default(dk__session_cfg *cfg);
+
+/* Duplicates options, sharing their keys and certificates. */
+dk_tls_options *dk__tls_options_clone(const dk_tls_options *opts);
+
+#endif

@@ -1,0 +1,633 @@
+/* dk_dtls_peer: one DTLS session and its status machine. The core owns the
+ * datagrams, the clock and every timer; the backend session only turns
+ * records into bytes and back. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "crypto_internal.h"
+#include "dtls_internal.h"
+#include "error.h"
+#include "library.h"
+#include "udp_internal.h"
+
+#define SESS(p) ((dk_bk_session *)(void *)(p)->session)
+
+const char *dk_dtls_status_name(dk_dtls_status status)
+{
+    switch (status) {
+    case DK_DTLS_DISCONNECTED: return "disconnected";
+    case DK_DTLS_HANDSHAKING: return "handshaking";
+    case DK_DTLS_CONNECTED: return "connected";
+    case DK_DTLS_ERROR: return "error";
+    case DK_DTLS_ERROR_HOSTNAME_MISMATCH: return "error: hostname mismatch";
+    }
+    return "unknown";
+}
+
+void dk__session_cfg_default(dk__session_cfg *cfg)
+{
+    cfg->hs_timeout_ms = DK__DEFAULT_HS_TIMEOUT_MS;
+    cfg->rto_initial_ms = DK__DEFAULT_RTO_INITIAL_MS;
+    cfg->rto_max_ms = DK__DEFAULT_RTO_MAX_MS;
+    cfg->mtu = DK__DEFAULT_MTU;
+    cfg->idle_timeout_ms = 0;
+}
+
+dk_err dk__session_cfg_check_mtu(const char *func, int mtu)
+{
+    /* 576: the smallest datagram every IPv4 host must accept (RFC 791). */
+    if (mtu < 576 || mtu > 65535)
+        return dk__fail(DK_ERR_INVALID, func, "MTU %d outside 576..65535", mtu);
+    return DK_OK;
+}
+
+dk_err dk__session_cfg_check_retransmit(const char *func, int initial_ms, int max_ms)
+{
+    if (initial_ms < 1 || max_ms < initial_ms || max_ms > 600000)
+        return dk__fail(DK_ERR_INVALID, func,
+                        "retransmit %d..%d ms: need 1 <= initial <= max <= 600000", initial_ms,
+                        max_ms);
+    return DK_OK;
+}
+
+dk_err dk__session_cfg_check_timeout(const char *func, int ms, bool zero_ok)
+{
+    if (ms < 0 || (!zero_ok && ms == 0))
+        return dk__fail(DK_ERR_INVALID, func, "timeout %d ms must be %s", ms,
+                        zero_ok ? "0 (off) or positive" : "positive");
+    return DK_OK;
+}
+
+dk_dtls_peer *dk__dtls_peer_alloc(const char *func, dk_err *err)
+{
+    dk_err e = dk_init();
+    if (e != DK_OK) {
+        dk__set_err(err, e);
+        return NULL;
+    }
+    if (!DK__BK_HAS(session, init)) {
+        dk__set_err(err, dk__fail(DK_ERR_UNAVAILABLE, func, "backend '%s' has no DTLS sessions",
+                                  DK__BK->name));
+        return NULL;
+    }
+    dk_dtls_peer *p = calloc(1, sizeof *p + DK__BK->session->session_size);
+    if (!p) {
+        dk__set_err(err, dk__fail(DK_ERR_NOMEM, func, "out of memory"));
+        return NULL;
+    }
+    p->status = DK_DTLS_DISCONNECTED;
+    p->cipher = "";
+    dk__session_cfg_default(&p->cfg);
+    dk__pktq_init(&p->app);
+    dk__set_err(err, DK_OK);
+    return p;
+}
+
+dk_dtls_peer *dk_dtls_peer_new(dk_err *err)
+{
+    return dk__dtls_peer_alloc(__func__, err);
+}
+
+static void set_reason(dk_dtls_peer *p, const char *fmt, va_list ap)
+{
+    char buf[256];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    free(p->reason);
+    p->reason = strdup(buf);
+}
+
+/* Releases the backend session and stops receiving. Queued application
+ * packets stay readable. */
+static void teardown(dk_dtls_peer *p)
+{
+    if (p->session_live) {
+        DK__BK->session->fini(SESS(p));
+        memset(p->session, 0, DK__BK->session->session_size);
+        p->session_live = false;
+    }
+    if (p->udp)
+        dk__udp_peer_shutdown(p->udp);
+    dk__ctx_unref(p->ctx);
+    p->ctx = NULL;
+    p->hs_deadline = 0;
+}
+
+void dk__dtls_peer_fail(dk_dtls_peer *p, dk_dtls_status status, dk_err err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    set_reason(p, fmt, ap);
+    va_end(ap);
+    p->status = status;
+    p->error = err;
+    teardown(p);
+}
+
+/* Frees everything that belongs to a previous session on this object. */
+static void release_all(dk_dtls_peer *p)
+{
+    teardown(p);
+    if (p->udp) {
+        dk__pktq_clear(&p->app, p->udp->pool);
+        dk_udp_peer_free(p->udp);
+        p->udp = NULL;
+    }
+    free(p->reason);
+    p->reason = NULL;
+    p->error = DK_OK;
+    p->cipher = "";
+    p->max_payload = 0;
+}
+
+void dk_dtls_peer_free(dk_dtls_peer *p)
+{
+    if (!p)
+        return;
+    release_all(p);
+    free(p);
+}
+
+/* ---------------------------------------------------------------- I/O */
+
+static dk_err io_send(void *user, const uint8_t *data, size_t len)
+{
+    dk_dtls_peer *p = user;
+    return dk__udp_peer_send(p->udp, data, len, NULL);
+}
+
+static uint64_t io_now(void *user)
+{
+    (void)user;
+    return dk__now_ms();
+}
+
+/* IP and UDP header bytes on this peer's path. */
+static unsigned header_overhead(const dk_udp_peer *udp)
+{
+    dk__addr v4;
+    const dk__addr *r = dk__udp_peer_remote(udp);
+    if (r->u.sa.sa_family == AF_INET || dk__addr_for_family(r, AF_INET, &v4))
+        return 20 + 8;
+    return 40 + 8;
+}
+
+static unsigned mtu_payload(const dk_dtls_peer *p)
+{
+    return (unsigned)p->cfg.mtu - header_overhead(p->udp);
+}
+
+/* Before a cipher is known: record header, explicit nonce and a 16-byte
+ * tag (AES-GCM, the largest of the default suites). */
+static int estimate_payload(const dk_dtls_peer *p)
+{
+    return (int)mtu_payload(p) - 13 - 8 - 16;
+}
+
+dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, dk__ctx *ctx,
+                           const dk__session_cfg *cfg, const dk_bk_session_params *params_in)
+{
+    p->udp = udp;
+    p->ctx = dk__ctx_ref(ctx);
+    p->cfg = *cfg;
+    dk_bk_session_params params = *params_in;
+    params.io.user = p;
+    params.io.send = io_send;
+    params.io.now_ms = io_now;
+    params.mtu_payload = mtu_payload(p);
+    char reason[DK__REASON_CAP] = "";
+    dk_err e = DK__BK->session->init(SESS(p), ctx->bk, &params, reason, sizeof reason);
+    if (e != DK_OK) {
+        /* The caller decides what becomes of `udp`. */
+        memset(p->session, 0, DK__BK->session->session_size);
+        dk__ctx_unref(p->ctx);
+        p->ctx = NULL;
+        p->status = DK_DTLS_ERROR;
+        p->error = e;
+        free(p->reason);
+        p->reason = strdup(reason[0] ? reason : dk_strerror(e));
+        return dk__fail(e, func, "cannot start the session: %s", reason[0] ? reason : dk_strerror(e));
+    }
+    p->session_live = true;
+    p->status = DK_DTLS_HANDSHAKING;
+    uint64_t now = dk__now_ms();
+    p->hs_deadline = now + (uint64_t)cfg->hs_timeout_ms;
+    p->last_rx = now;
+    p->max_payload = estimate_payload(p);
+    return DK_OK;
+}
+
+/* ------------------------------------------------------------- status */
+
+static void handshake_failed(dk_dtls_peer *p, dk_err e, const char *reason)
+{
+    const char *why = reason[0] ? reason : dk_strerror(e);
+    switch (e) {
+    case DK_ERR_HOSTNAME:
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR_HOSTNAME_MISMATCH, e,
+                           "hostname mismatch: %s", why);
+        break;
+    case DK_ERR_CERT_VERIFY:
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, e, "certificate verify failed: %s", why);
+        break;
+    case DK_ERR_CLOSED:
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE, "peer closed during the handshake");
+        break;
+    default: dk__dtls_peer_fail(p, DK_DTLS_ERROR, e, "handshake failed: %s", why); break;
+    }
+}
+
+static void connected(dk_dtls_peer *p)
+{
+    p->status = DK_DTLS_CONNECTED;
+    p->hs_deadline = 0;
+    p->cipher = DK__BK_HAS(session, cipher) ? DK__BK->session->cipher(SESS(p)) : "";
+    size_t mp = DK__BK->session->max_payload(SESS(p));
+    p->max_payload = mp > 0 ? (int)mp : estimate_payload(p);
+}
+
+static void closed_by_peer(dk_dtls_peer *p)
+{
+    /* Answer close_notify with ours (RFC 5246 7.2.1), then stop. */
+    DK__BK->session->close_notify(SESS(p));
+    dk__dtls_peer_fail(p, DK_DTLS_DISCONNECTED, DK_ERR_CLOSED, "close_notify received");
+}
+
+/* Decrypts every record the fed datagram still holds into the queue. */
+static void read_records(dk_dtls_peer *p)
+{
+    uint8_t buf[DK__READ_BUF];
+    for (;;) {
+        size_t n = 0;
+        char reason[DK__REASON_CAP] = "";
+        dk_err e = DK__BK->session->read(SESS(p), buf, sizeof buf, &n, reason, sizeof reason);
+        if (e == DK_ERR_WOULD_BLOCK)
+            return;
+        if (e == DK_ERR_CLOSED) {
+            closed_by_peer(p);
+            return;
+        }
+        if (e != DK_OK) {
+            dk__dtls_peer_fail(p, DK_DTLS_ERROR, e, "session failed: %s",
+                               reason[0] ? reason : dk_strerror(e));
+            return;
+        }
+        dk_udp_peer *u = p->udp;
+        if (p->app.count >= u->q_max_packets || p->app.bytes + n > u->q_max_bytes) {
+            u->st.dropped_queue_full++;
+            continue;
+        }
+        dk__pkt *pkt = dk__pool_get(u->pool, n);
+        if (!pkt) {
+            u->st.dropped_queue_full++;
+            continue;
+        }
+        memcpy(pkt->data, buf, n);
+        pkt->src = *dk__udp_peer_remote(u);
+        dk__pktq_push(&p->app, pkt);
+    }
+}
+
+static void process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
+{
+    DK__BK->session->feed(SESS(p), pkt->data, pkt->len);
+    if (p->status == DK_DTLS_HANDSHAKING) {
+        char reason[DK__REASON_CAP] = "";
+        dk_err e = DK__BK->session->handshake(SESS(p), reason, sizeof reason);
+        if (e == DK_ERR_WOULD_BLOCK)
+            return;
+        if (e != DK_OK) {
+            handshake_failed(p, e, reason);
+            return;
+        }
+        connected(p);
+    }
+    /* Records after the last handshake message (application data sent
+     * right after Finished) are in the same datagram: read them too. */
+    read_records(p);
+}
+
+static void run_timers(dk_dtls_peer *p, uint64_t now)
+{
+    if (p->status == DK_DTLS_HANDSHAKING && now >= p->hs_deadline) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_TIMEOUT, "handshake timeout after %d ms",
+                           p->cfg.hs_timeout_ms);
+        return;
+    }
+    if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
+        return;
+    if (DK__BK->session->timeout_ms(SESS(p)) == 0) {
+        char reason[DK__REASON_CAP] = "";
+        dk_err e = DK__BK->session->handle_timeout(SESS(p), reason, sizeof reason);
+        if (e != DK_OK && p->status == DK_DTLS_HANDSHAKING) {
+            handshake_failed(p, e, reason);
+            return;
+        }
+    }
+    if (p->status == DK_DTLS_CONNECTED && p->cfg.idle_timeout_ms > 0 &&
+        now - p->last_rx >= (uint64_t)p->cfg.idle_timeout_ms) {
+        DK__BK->session->close_notify(SESS(p));
+        dk__dtls_peer_fail(p, DK_DTLS_DISCONNECTED, DK_ERR_TIMEOUT,
+                           "idle timeout: nothing received for %d ms", p->cfg.idle_timeout_ms);
+    }
+}
+
+dk_err dk_dtls_peer_poll(dk_dtls_peer *p)
+{
+    if (!p)
+        return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
+    if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
+        return p->error;
+    (void)dk__udp_peer_fill(p->udp);
+    dk__pkt *pkt;
+    bool got = false;
+    while ((p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED) &&
+           (pkt = dk__udp_peer_pop(p->udp))) {
+        got = true;
+        process_datagram(p, pkt);
+        dk__udp_peer_release(p->udp, pkt);
+    }
+    uint64_t now = dk__now_ms();
+    if (got)
+        p->last_rx = now;
+    run_timers(p, now);
+    return p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED ? DK_OK
+                                                                               : p->error;
+}
+
+/* ------------------------------------------------------------- client */
+
+dk_err dk_dtls_peer_connect_to_peer(dk_dtls_peer *p, dk_udp_peer *udp, const char *hostname,
+                                    const dk_tls_options *opts)
+{
+    if (!p || !udp)
+        return DK_FAIL(DK_ERR_INVALID, "peer or udp_peer is NULL");
+    if (p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED)
+        return DK_FAIL(DK_ERR_STATE, "session already %s", dk_dtls_status_name(p->status));
+    if (udp == p->udp)
+        return DK_FAIL(DK_ERR_INVALID, "udp_peer already belongs to this session");
+    if (udp->kind != DK__PEER_STANDALONE || !udp->connected)
+        return DK_FAIL(DK_ERR_INVALID,
+                       "udp_peer must be a standalone peer connected with "
+                       "dk_udp_peer_connect_to_host()");
+    if (opts && opts->server)
+        return DK_FAIL(DK_ERR_INVALID, "these are server options; use dk_tls_options_client()");
+    bool verify = !opts || !opts->unsafe;
+    const char *name = opts && opts->cn_override ? opts->cn_override : hostname;
+    if (verify && (!name || !*name))
+        return DK_FAIL(DK_ERR_INVALID, "a host name is needed to verify the server "
+                                       "(or use dk_tls_options_client_unsafe())");
+    dk__session_cfg cfg = p->cfg;
+    release_all(p);
+    dk_err err;
+    dk__ctx *ctx = dk__ctx_create(__func__, opts, DK_BK_CLIENT, (unsigned)cfg.rto_initial_ms,
+                                  (unsigned)cfg.rto_max_ms, &err);
+    if (!ctx)
+        return err;
+    dk__addr ip;
+    bool is_ip = hostname && dk__addr_parse(hostname, 0, &ip) == DK_OK;
+    dk_bk_session_params params = {
+        .role = DK_BK_CLIENT,
+        .sni = hostname && *hostname && !is_ip ? hostname : NULL,
+        .verify_name = verify ? name : NULL,
+    };
+    err = dk__dtls_peer_start(p, __func__, udp, ctx, &cfg, &params);
+    dk__ctx_unref(ctx);
+    if (err != DK_OK) {
+        p->udp = NULL; /* ownership stays with the caller on failure */
+        return err;
+    }
+    /* The first flight (ClientHello) goes out now. */
+    char reason[DK__REASON_CAP] = "";
+    dk_err e = DK__BK->session->handshake(SESS(p), reason, sizeof reason);
+    if (e != DK_ERR_WOULD_BLOCK && e != DK_OK)
+        handshake_failed(p, e, reason);
+    return DK_OK;
+}
+
+/* ---------------------------------------------------------------- data */
+
+dk_err dk_dtls_peer_put_packet(dk_dtls_peer *p, const void *data, size_t len)
+{
+    if (!p)
+        return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
+    if (!data && len)
+        return DK_FAIL(DK_ERR_INVALID, "data is NULL");
+    if (p->status != DK_DTLS_CONNECTED)
+        return DK_FAIL(DK_ERR_STATE, "session is %s, not connected",
+                       dk_dtls_status_name(p->status));
+    if (len > (size_t)p->max_payload)
+        return DK_FAIL(DK_ERR_TOO_BIG,
+                       "%zu bytes: a record within the %d-byte MTU carries at most %d",
+                       len, p->cfg.mtu, p->max_payload);
+    char reason[DK__REASON_CAP] = "";
+    dk_err e = DK__BK->session->write(SESS(p), data, len, reason, sizeof reason);
+    if (e != DK_OK)
+        return DK_FAIL(e, "%s", reason[0] ? reason : dk_strerror(e));
+    return DK_OK;
+}
+
+dk_err dk_dtls_peer_get_packet(dk_dtls_peer *p, void *buf, size_t cap, size_t *out_len)
+{
+    if (!p || !out_len)
+        return DK_FAIL(DK_ERR_INVALID, "peer or out_len is NULL");
+    if (!buf && cap)
+        return DK_FAIL(DK_ERR_INVALID, "buf is NULL");
+    dk__pkt *head = p->app.head;
+    if (!head) {
+        *out_len = 0;
+        if (p->status == DK_DTLS_CONNECTED)
+            return DK_ERR_WOULD_BLOCK;
+        return DK_FAIL(DK_ERR_STATE, "session is %s and nothing is queued",
+                       dk_dtls_status_name(p->status));
+    }
+    if (head->len > cap) {
+        *out_len = head->len;
+        return DK_FAIL(DK_ERR_BUFFER_TOO_SMALL, "next packet has %u bytes, buffer holds %zu",
+                       head->len, cap);
+    }
+    dk__pkt *pkt = dk__pktq_pop(&p->app);
+    if (pkt->len)
+        memcpy(buf, pkt->data, pkt->len);
+    *out_len = pkt->len;
+    dk__pool_put(p->udp->pool, pkt);
+    return DK_OK;
+}
+
+int dk_dtls_peer_get_available_packet_count(const dk_dtls_peer *p)
+{
+    return p ? (int)p->app.count : 0;
+}
+
+void dk_dtls_peer_disconnect_from_peer(dk_dtls_peer *p)
+{
+    if (!p)
+        return;
+    if (p->status == DK_DTLS_CONNECTED)
+        DK__BK->session->close_notify(SESS(p));
+    if (p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED) {
+        teardown(p);
+        p->status = DK_DTLS_DISCONNECTED;
+        p->error = DK_OK;
+    }
+}
+
+/* -------------------------------------------------------------- queries */
+
+dk_dtls_status dk_dtls_peer_get_status(const dk_dtls_peer *p)
+{
+    return p ? p->status : DK_DTLS_DISCONNECTED;
+}
+
+int dk_dtls_peer_get_timeout_ms(const dk_dtls_peer *p)
+{
+    if (!p || (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED))
+        return -1;
+    uint64_t now = dk__now_ms(), deadline = p->hs_deadline;
+    int bk = DK__BK->session->timeout_ms(SESS(p));
+    if (bk >= 0)
+        deadline = dk__deadline_min(deadline, now + (uint64_t)bk);
+    if (p->status == DK_DTLS_CONNECTED && p->cfg.idle_timeout_ms > 0)
+        deadline = dk__deadline_min(deadline, p->last_rx + (uint64_t)p->cfg.idle_timeout_ms);
+    return dk__ms_until(deadline, now);
+}
+
+int dk_dtls_peer_get_fd(const dk_dtls_peer *p)
+{
+    return p && p->udp ? dk_udp_peer_get_fd(p->udp) : -1;
+}
+
+dk_err dk_dtls_peer_get_error(const dk_dtls_peer *p)
+{
+    return p ? p->error : DK_ERR_INVALID;
+}
+
+const char *dk_dtls_peer_get_error_reason(const dk_dtls_peer *p)
+{
+    return p && p->reason ? p->reason : "";
+}
+
+int dk_dtls_peer_get_max_packet_size(const dk_dtls_peer *p)
+{
+    if (!p)
+        return 0;
+    if (p->max_payload)
+        return p->max_payload;
+    /* Not started: assume an IPv6 path. */
+    return p->cfg.mtu - 48 - 13 - 8 - 16;
+}
+
+dk_udp_peer *dk_dtls_peer_get_udp_peer(const dk_dtls_peer *p)
+{
+    return p ? p->udp : NULL;
+}
+
+const char *dk_dtls_peer_get_cipher(const dk_dtls_peer *p)
+{
+    return p && p->cipher ? p->cipher : "";
+}
+
+dk_cert *dk_dtls_peer_get_peer_certificate(const dk_dtls_peer *p, dk_err *err)
+{
+    if (!p) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "peer is NULL"));
+        return NULL;
+    }
+    if (p->status != DK_DTLS_CONNECTED) {
+        dk__set_err(err, DK_FAIL(DK_ERR_STATE, "session is %s, not connected",
+                                 dk_dtls_status_name(p->status)));
+        return NULL;
+    }
+    if (!DK__BK_HAS(session, peer_chain)) {
+        dk__set_err(err, DK_FAIL(DK_ERR_UNAVAILABLE, "backend cannot export the peer chain"));
+        return NULL;
+    }
+    dk_bk_cert **certs = NULL;
+    size_t n = 0;
+    dk_err e = DK__BK->session->peer_chain(SESS(p), &certs, &n);
+    if (e != DK_OK) {
+        dk__set_err(err, DK_FAIL(e, "cannot read the peer's certificates"));
+        return NULL;
+    }
+    if (n == 0) {
+        free(certs);
+        dk__set_err(err, DK_FAIL(DK_ERR_WOULD_BLOCK, "the peer sent no certificate"));
+        return NULL;
+    }
+    dk_cert *c = dk__cert_new();
+    for (size_t i = 0; i < n; i++) {
+        if (!c || dk__cert_push(c, certs[i]) != DK_OK) {
+            for (size_t j = c ? i + 1 : i; j < n; j++)
+                DK__BK->cert->free(certs[j]);
+            dk_cert_free(c);
+            c = NULL;
+            break;
+        }
+    }
+    free(certs);
+    dk__set_err(err, c ? DK_OK : DK_FAIL(DK_ERR_NOMEM, "out of memory"));
+    return c;
+}
+
+/* ------------------------------------------------------------- settings */
+
+static dk_err before_start(const char *func, const dk_dtls_peer *p)
+{
+    if (!p)
+        return dk__fail(DK_ERR_INVALID, func, "peer is NULL");
+    if (p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED)
+        return dk__fail(DK_ERR_STATE, func, "set it before connect_to_peer()");
+    return DK_OK;
+}
+
+dk_err dk_dtls_peer_set_handshake_timeout(dk_dtls_peer *p, int ms)
+{
+    dk_err e = before_start(__func__, p);
+    if (e == DK_OK)
+        e = dk__session_cfg_check_timeout(__func__, ms, false);
+    if (e == DK_OK)
+        p->cfg.hs_timeout_ms = ms;
+    return e;
+}
+
+dk_err dk_dtls_peer_set_retransmit(dk_dtls_peer *p, int initial_ms, int max_ms)
+{
+    dk_err e = before_start(__func__, p);
+    if (e == DK_OK)
+        e = dk__session_cfg_check_retransmit(__func__, initial_ms, max_ms);
+    if (e == DK_OK) {
+        p->cfg.rto_initial_ms = initial_ms;
+        p->cfg.rto_max_ms = max_ms;
+    }
+    return e;
+}
+
+dk_err dk_dtls_peer_set_mtu(dk_dtls_peer *p, int mtu)
+{
+    if (!p)
+        return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
+    dk_err e = dk__session_cfg_check_mtu(__func__, mtu);
+    if (e != DK_OK)
+        return e;
+    p->cfg.mtu = mtu;
+    if (p->session_live) {
+        DK__BK->session->set_mtu(SESS(p), mtu_payload(p));
+        if (p->status == DK_DTLS_CONNECTED)
+            p->max_payload = (int)DK__BK->session->max_payload(SESS(p));
+        else
+            p->max_payload = estimate_payload(p);
+    }
+    return DK_OK;
+}
+
+dk_err dk_dtls_peer_set_idle_timeout(dk_dtls_peer *p, int ms)
+{
+    if (!p)
+        return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
+    dk_err e = dk__session_cfg_check_timeout(__func__, ms, true);
+    if (e == DK_OK)
+        p->cfg.idle_timeout_ms = ms;
+    return e;
+}

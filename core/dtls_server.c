@@ -1,0 +1,320 @@
+/* dk_dtls_server: server options, the cookie secret, and the two ways of
+ * turning UDP peers into sessions (Godot's take_connection, and admission
+ * inside the UDP server's poll). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "crypto_internal.h"
+#include "dtls_internal.h"
+#include "error.h"
+#include "library.h"
+#include "udp_internal.h"
+
+dk_dtls_server *dk_dtls_server_new(dk_err *err)
+{
+    dk_err e = dk_init();
+    if (e != DK_OK) {
+        dk__set_err(err, e);
+        return NULL;
+    }
+    dk_dtls_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        dk__set_err(err, DK_FAIL(DK_ERR_NOMEM, "out of memory"));
+        return NULL;
+    }
+    if (dk__cookie_jar_init(&s->jar) != DK_OK) {
+        free(s);
+        dk__set_err(err, DK_FAIL(DK_ERR_TLS, "no random bytes for the cookie secret"));
+        return NULL;
+    }
+    dk__session_cfg_default(&s->cfg);
+    dk__set_err(err, DK_OK);
+    return s;
+}
+
+void dk_dtls_server_free(dk_dtls_server *s)
+{
+    if (!s)
+        return;
+    if (s->attached)
+        dk__udp_server_set_filter(s->attached, NULL, NULL);
+    dk__ctx_unref(s->ctx);
+    dk_tls_options_free(s->opts);
+    memset(&s->jar, 0, sizeof s->jar);
+    free(s);
+}
+
+/* (Re)builds the backend context from the options and current settings. */
+static dk_err build_ctx(dk_dtls_server *s, const char *func)
+{
+    dk_err err;
+    dk__ctx *c = dk__ctx_create(func, s->opts, DK_BK_SERVER, (unsigned)s->cfg.rto_initial_ms,
+                                (unsigned)s->cfg.rto_max_ms, &err);
+    if (!c)
+        return err;
+    dk__ctx_unref(s->ctx);
+    s->ctx = c;
+    return DK_OK;
+}
+
+dk_err dk_dtls_server_setup(dk_dtls_server *s, const dk_tls_options *opts)
+{
+    if (!s || !opts)
+        return DK_FAIL(DK_ERR_INVALID, "server or options are NULL");
+    if (!opts->server)
+        return DK_FAIL(DK_ERR_INVALID, "these are client options; use dk_tls_options_server()");
+    dk_tls_options *clone = dk__tls_options_clone(opts);
+    if (!clone)
+        return DK_FAIL(DK_ERR_NOMEM, "out of memory");
+    dk_tls_options *old = s->opts;
+    s->opts = clone;
+    dk_err e = build_ctx(s, __func__);
+    if (e != DK_OK) {
+        s->opts = old; /* keep the previous, working configuration */
+        dk_tls_options_free(clone);
+        return e;
+    }
+    dk_tls_options_free(old);
+    return DK_OK;
+}
+
+/* Outcome of looking at a datagram from a source without a session. */
+typedef enum hello_verdict {
+    HELLO_VALID,    /* ClientHello with a valid cookie */
+    HELLO_ANSWERED, /* ClientHello without one: HelloVerifyRequest sent */
+    HELLO_REFUSED,  /* not a ClientHello we can answer */
+} hello_verdict;
+
+/* Parses, verifies and, when needed, answers with a HelloVerifyRequest
+ * through `send`. Allocates nothing. */
+static hello_verdict check_hello(dk_dtls_server *s, const dk__addr *src, const uint8_t *data,
+                                 size_t len, dk__client_hello *ch, const dk__secret **secret,
+                                 dk_err (*send)(void *ctx, const uint8_t *d, size_t n),
+                                 void *send_ctx)
+{
+    if (dk__client_hello_parse(data, len, ch) != DK__CH_OK) {
+        s->stats.not_client_hello++;
+        return HELLO_REFUSED;
+    }
+    uint8_t tid[DK__TRANSPORT_ID_LEN];
+    dk__addr_transport_id(src, tid);
+    dk__cookie_jar_tick(&s->jar, dk__now_ms());
+    *secret = dk__cookie_verify(&s->jar, tid, ch);
+    if (*secret)
+        return HELLO_VALID;
+    if (ch->cookie.len)
+        s->stats.cookies_rejected++;
+    uint8_t cookie[DK__COOKIE_LEN], hvr[DK__HVR_LEN(DK__COOKIE_LEN)];
+    if (dk__cookie_mint(&s->jar.current, tid, ch, cookie) != DK_OK)
+        return HELLO_REFUSED;
+    size_t n = dk__hvr_write(ch, cookie, sizeof cookie, hvr, sizeof hvr);
+    if (!n || n > len) /* never answer with more than was received */
+        return HELLO_REFUSED;
+    if (send(send_ctx, hvr, n) == DK_OK)
+        s->stats.hello_verify_sent++;
+    return HELLO_ANSWERED;
+}
+
+static dk_err send_via_peer(void *ctx, const uint8_t *d, size_t n)
+{
+    return dk__udp_peer_send(ctx, d, n, NULL);
+}
+
+dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp, dk_err *err)
+{
+    if (!s || !udp) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "server or udp_peer is NULL"));
+        return NULL;
+    }
+    if (udp->kind != DK__PEER_TAKEN) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "udp_peer was not taken from a listening "
+                                                 "dk_udp_server"));
+        return NULL;
+    }
+    if (!s->opts) {
+        dk__set_err(err, DK_FAIL(DK_ERR_STATE, "call dk_dtls_server_setup() first"));
+        return NULL;
+    }
+    if (!s->ctx) {
+        dk_err e = build_ctx(s, __func__);
+        if (e != DK_OK) {
+            dk__set_err(err, e);
+            return NULL;
+        }
+    }
+    dk_dtls_peer *p = dk__dtls_peer_alloc(__func__, err);
+    if (!p)
+        return NULL;
+    /* From here on the session owns `udp`, whatever happens. */
+    p->udp = udp;
+    p->cfg = s->cfg;
+    dk__set_err(err, DK_OK);
+    const dk__pkt *first = udp->queue.head;
+    if (!first) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "nothing received from this peer yet");
+        return p;
+    }
+    dk__client_hello ch;
+    const dk__secret *secret = NULL;
+    hello_verdict v = check_hello(s, dk__udp_peer_remote(udp), first->data, first->len, &ch,
+                                  &secret, send_via_peer, udp);
+    if (v == HELLO_REFUSED) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "first datagram is not a ClientHello");
+        return p;
+    }
+    if (v == HELLO_ANSWERED) {
+        /* Unregistering lets the client's next ClientHello, with the
+         * cookie, arrive as a new pending connection. */
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "no valid cookie: HelloVerifyRequest sent");
+        return p;
+    }
+    s->stats.cookies_accepted++;
+    uint8_t tid[DK__TRANSPORT_ID_LEN];
+    dk__addr_transport_id(dk__udp_peer_remote(udp), tid);
+    dk_bk_session_params params = {
+        .role = DK_BK_SERVER,
+        .transport_id = tid,
+        .transport_id_len = sizeof tid,
+        .cookie = ch.cookie.p,
+        .cookie_len = ch.cookie.len,
+        .cookie_secret = secret->key,
+        .cookie_secret_len = secret->len,
+    };
+    if (dk__dtls_peer_start(p, __func__, udp, s->ctx, &s->cfg, &params) != DK_OK) {
+        dk__udp_peer_shutdown(udp);
+        return p;
+    }
+    /* Answer the ClientHello at once: the first flight leaves now. */
+    (void)dk_dtls_peer_poll(p);
+    return p;
+}
+
+/* ------------------------------------------------------------ admission */
+
+static dk_err send_via_server(void *ctx, const uint8_t *d, size_t n)
+{
+    void **args = ctx;
+    return dk__udp_server_send(args[0], args[1], d, n);
+}
+
+static bool admit(void *ctx, dk_udp_server *udp, const dk__addr *src, const uint8_t *data,
+                  size_t len)
+{
+    dk_dtls_server *s = ctx;
+    dk__client_hello ch;
+    const dk__secret *secret;
+    void *args[2] = {udp, (void *)src};
+    hello_verdict v = check_hello(s, src, data, len, &ch, &secret, send_via_server, args);
+    if (v == HELLO_ANSWERED)
+        udp->stats.hello_verify_sent++;
+    return v == HELLO_VALID;
+}
+
+static void detached(void *ctx)
+{
+    dk_dtls_server *s = ctx;
+    s->attached = NULL;
+}
+
+static const dk__udp_filter admission_filter = {admit, detached};
+
+dk_err dk_dtls_server_attach(dk_dtls_server *s, dk_udp_server *udp)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    if (s->attached == udp)
+        return DK_OK;
+    if (s->attached)
+        dk__udp_server_set_filter(s->attached, NULL, NULL);
+    if (udp) {
+        dk__udp_server_set_filter(udp, &admission_filter, s);
+        s->attached = udp;
+    }
+    return DK_OK;
+}
+
+/* ------------------------------------------------------------- settings */
+
+dk_err dk_dtls_server_set_cookie_secret(dk_dtls_server *s, const void *secret, size_t len)
+{
+    if (!s || !secret)
+        return DK_FAIL(DK_ERR_INVALID, "server or secret is NULL");
+    if (len < 16 || len > DK__SECRET_MAX)
+        return DK_FAIL(DK_ERR_INVALID, "secret of %zu bytes: 16 to %d needed", len,
+                       DK__SECRET_MAX);
+    dk__cookie_jar_set(&s->jar, secret, len, dk__now_ms());
+    return DK_OK;
+}
+
+dk_err dk_dtls_server_set_cookie_rotation(dk_dtls_server *s, int interval_ms)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    if (interval_ms < 0)
+        return DK_FAIL(DK_ERR_INVALID, "interval %d ms is negative", interval_ms);
+    s->jar.interval_ms = interval_ms;
+    return DK_OK;
+}
+
+dk_err dk_dtls_server_set_handshake_timeout(dk_dtls_server *s, int ms)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    dk_err e = dk__session_cfg_check_timeout(__func__, ms, false);
+    if (e == DK_OK)
+        s->cfg.hs_timeout_ms = ms;
+    return e;
+}
+
+dk_err dk_dtls_server_set_retransmit(dk_dtls_server *s, int initial_ms, int max_ms)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    dk_err e = dk__session_cfg_check_retransmit(__func__, initial_ms, max_ms);
+    if (e != DK_OK)
+        return e;
+    s->cfg.rto_initial_ms = initial_ms;
+    s->cfg.rto_max_ms = max_ms;
+    /* Some libraries keep the timer in the context: rebuild it lazily. */
+    dk__ctx_unref(s->ctx);
+    s->ctx = NULL;
+    return DK_OK;
+}
+
+dk_err dk_dtls_server_set_mtu(dk_dtls_server *s, int mtu)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    dk_err e = dk__session_cfg_check_mtu(__func__, mtu);
+    if (e == DK_OK)
+        s->cfg.mtu = mtu;
+    return e;
+}
+
+dk_err dk_dtls_server_set_idle_timeout(dk_dtls_server *s, int ms)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    dk_err e = dk__session_cfg_check_timeout(__func__, ms, true);
+    if (e == DK_OK)
+        s->cfg.idle_timeout_ms = ms;
+    return e;
+}
+
+int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
+{
+    return s ? dk__cookie_jar_timeout(&s->jar, dk__now_ms()) : -1;
+}
+
+dk_err dk_dtls_server_get_stats(const dk_dtls_server *s, dk_dtls_server_stats *out)
+{
+    if (!s || !out)
+        return DK_FAIL(DK_ERR_INVALID, "server or out is NULL");
+    *out = s->stats;
+    out->secret_rotations = s->jar.rotations;
+    return DK_OK;
+}

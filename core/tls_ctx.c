@@ -1,0 +1,88 @@
+/* Backend contexts made from dk_tls_options. */
+#include "tls_ctx.h"
+
+#include <stdlib.h>
+
+#include "crypto_internal.h"
+#include "error.h"
+#include "library.h"
+
+void dk__ctx_unref(dk__ctx *c)
+{
+    if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+        return;
+    DK__BK->ctx->free(c->bk);
+    dk_key_free(c->key);
+    dk_cert_free(c->chain);
+    dk_cert_free(c->trusted);
+    free(c);
+}
+
+dk__ctx *dk__ctx_ref(dk__ctx *c)
+{
+    atomic_fetch_add(&c->refs, 1);
+    return c;
+}
+
+dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role role,
+                        unsigned rto_initial_ms, unsigned rto_max_ms, dk_err *err)
+{
+    if (!DK__BK_HAS(ctx, create) || !DK__BK_HAS(session, init)) {
+        dk__set_err(err, dk__fail(DK_ERR_UNAVAILABLE, func, "backend '%s' has no DTLS sessions",
+                                  DK__BK->name));
+        return NULL;
+    }
+    dk__ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        dk__set_err(err, dk__fail(DK_ERR_NOMEM, func, "out of memory"));
+        return NULL;
+    }
+    atomic_init(&c->refs, 1);
+    c->role = role;
+    dk_bk_ctx_params p = {.role = role, .rto_initial_ms = rto_initial_ms,
+                          .rto_max_ms = rto_max_ms};
+    if (role == DK_BK_SERVER) {
+        c->key = dk__key_ref(o->key);
+        c->chain = dk__cert_ref(o->own);
+        if (o->auth != DK_CLIENT_AUTH_NONE) {
+            c->trusted = dk__cert_ref(o->client_ca);
+            p.verify_peer = true;
+            p.require_peer_cert = o->auth == DK_CLIENT_AUTH_REQUIRED;
+        }
+    } else {
+        p.verify_peer = !o || !o->unsafe;
+        if (o && o->trusted)
+            c->trusted = dk__cert_ref(o->trusted);
+        else
+            p.use_system_ca = p.verify_peer;
+        if (o && o->key) {
+            c->key = dk__key_ref(o->key);
+            c->chain = dk__cert_ref(o->own);
+        }
+    }
+    c->verify_peer = p.verify_peer;
+    if (c->key)
+        p.key = c->key->bk;
+    if (c->chain) {
+        p.chain = (const dk_bk_cert *const *)c->chain->certs;
+        p.chain_len = c->chain->n;
+    }
+    if (c->trusted) {
+        p.trusted = (const dk_bk_cert *const *)c->trusted->certs;
+        p.trusted_len = c->trusted->n;
+    }
+    char reason[DK__REASON_CAP] = "";
+    dk_err e = DK__BK->ctx->create(&p, &c->bk, reason, sizeof reason);
+    if (e != DK_OK) {
+        c->bk = NULL;
+        dk_key_free(c->key);
+        dk_cert_free(c->chain);
+        dk_cert_free(c->trusted);
+        free(c);
+        dk__set_err(err, dk__fail(e, func, "TLS configuration refused: %s",
+                                  reason[0] ? reason : dk_strerror(e)));
+        return NULL;
+    }
+    dk__set_err(err, DK_OK);
+    return c;
+}

@@ -1,0 +1,30 @@
+/* Internal: a backend context built from TLS options, shared (reference
+ * counted) by the server or client that made it and every session using it.
+ * It keeps the keys and certificates it was built from alive. */
+#ifndef DK_CORE_TLS_CTX_H
+#define DK_CORE_TLS_CTX_H
+
+#include <stdatomic.h>
+
+#include <dtlskit/backend.h>
+#include <dtlskit/crypto.h>
+
+typedef struct dk__ctx {
+    atomic_int refs;
+    dk_bk_role role;
+    dk_bk_ctx *bk;
+    dk_key *key;
+    dk_cert *chain;
+    dk_cert *trusted;
+    bool verify_peer;
+} dk__ctx;
+
+/* Builds a context for `role` from `opts` (NULL for a client: verify with
+ * the system CA store). Errors are recorded against `func`. */
+dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *opts, dk_bk_role role,
+                        unsigned rto_initial_ms, unsigned rto_max_ms, dk_err *err);
+
+dk__ctx *dk__ctx_ref(dk__ctx *ctx);
+void dk__ctx_unref(dk__ctx *ctx);
+
+#endif

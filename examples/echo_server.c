@@ -1,0 +1,232 @@
+/* DTLS echo server: the server of Godot's DTLSServer documentation in C,
+ * line by line where the API allows (comments quote the GDScript), plus
+ * options. It echoes every datagram to its sender and reports connects and
+ * disconnects.
+ *
+ *   echo_server [--port N] [--bind ADDR] [--cert FILE --key FILE]
+ *               [--ca FILE] [--max-peers N] [--seconds N] [--godot-cookies]
+ *
+ * Without --cert/--key it makes a self-signed EC P-256 certificate in memory
+ * and prints its SHA-256 fingerprint. --ca asks clients for a certificate
+ * signed by that CA. The server is attached to the UDP server as its
+ * admission filter, so cookie-less ClientHellos are answered statelessly and
+ * never reach the pending queue; --godot-cookies leaves that off to show
+ * Godot's own behaviour (half of take_connection() calls fail). */
+#include <dtlskit/dtlskit.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static void usage(const char *argv0)
+{
+    fprintf(stderr,
+            "usage: %s [--port N] [--bind ADDR] [--cert FILE --key FILE] [--ca FILE]\n"
+            "          [--max-peers N] [--seconds N] [--godot-cookies]\n",
+            argv0);
+    exit(2);
+}
+
+static void die(const char *what)
+{
+    fprintf(stderr, "echo_server: %s: %s\n", what, dk_last_error());
+    exit(1);
+}
+
+static void describe(dk_dtls_peer *p, char *buf, size_t cap)
+{
+    char ip[DK_IP_STRLEN] = "?";
+    int port = 0;
+    dk_udp_peer_get_remote_address(dk_dtls_peer_get_udp_peer(p), ip, sizeof ip, &port);
+    snprintf(buf, cap, "%s port %d", ip, port);
+}
+
+int main(int argc, char **argv)
+{
+    int port = 4242, max_peers = 1024, seconds = 0;
+    const char *bind = "*", *cert_file = NULL, *key_file = NULL, *ca_file = NULL;
+    bool admission = true;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--godot-cookies")) {
+            admission = false;
+            continue;
+        }
+        if (!v)
+            usage(argv[0]);
+        if (!strcmp(a, "--port"))
+            port = atoi(v);
+        else if (!strcmp(a, "--bind"))
+            bind = v;
+        else if (!strcmp(a, "--cert"))
+            cert_file = v;
+        else if (!strcmp(a, "--key"))
+            key_file = v;
+        else if (!strcmp(a, "--ca"))
+            ca_file = v;
+        else if (!strcmp(a, "--max-peers"))
+            max_peers = atoi(v);
+        else if (!strcmp(a, "--seconds"))
+            seconds = atoi(v);
+        else
+            usage(argv[0]);
+        i++;
+    }
+    if (!cert_file != !key_file || max_peers < 1)
+        usage(argv[0]);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    /* var dtls := DTLSServer.new()
+     * var server := UDPServer.new()
+     * var peers = [] */
+    dk_dtls_server *dtls = dk_dtls_server_new(NULL);
+    dk_udp_server *server = dk_udp_server_new(NULL);
+    dk_dtls_peer **peers = calloc((size_t)max_peers, sizeof *peers);
+    int npeers = 0;
+    if (!dtls || !server || !peers)
+        die("start");
+
+    /* func _ready():
+     *     server.listen(4242) */
+    if (dk_udp_server_listen(server, port, bind) != DK_OK)
+        die("listen");
+    /*     var key = load("key.key") # Your private key.
+     *     var cert = load("cert.crt") # Your X509 certificate. */
+    dk_key *key;
+    dk_cert *cert;
+    if (key_file) {
+        key = dk_key_load(key_file, NULL, false, NULL);
+        cert = dk_cert_load(cert_file, NULL);
+        if (!key || !cert)
+            die("loading the key or certificate");
+    } else {
+        key = dk_key_generate_ec(DK_EC_P256, NULL);
+        cert = key ? dk_cert_generate_self_signed(key, "CN=localhost,O=dtlskit example", NULL,
+                                                  NULL, NULL)
+                   : NULL;
+        if (!cert)
+            die("generating a certificate");
+        uint8_t fp[32];
+        dk_cert_get_fingerprint_sha256(cert, 0, fp);
+        printf("self-signed certificate for CN=localhost, SHA-256 fingerprint ");
+        for (int i = 0; i < 32; i++)
+            printf("%02X%s", fp[i], i < 31 ? ":" : "\n");
+    }
+    /*     dtls.setup(TLSOptions.server(key, cert)) */
+    dk_tls_options *opts = dk_tls_options_server(key, cert, NULL);
+    if (!opts)
+        die("server options");
+    if (ca_file) {
+        dk_cert *ca = dk_cert_load(ca_file, NULL);
+        if (!ca || dk_tls_options_set_client_auth(opts, DK_CLIENT_AUTH_REQUIRED, ca) != DK_OK)
+            die("client CA");
+        dk_cert_free(ca);
+    }
+    if (dk_dtls_server_setup(dtls, opts) != DK_OK)
+        die("setup");
+    dk_tls_options_free(opts);
+    dk_key_free(key);
+    dk_cert_free(cert);
+    /* Beyond Godot: cookie exchange inside the UDP server's poll. */
+    if (admission && dk_dtls_server_attach(dtls, server) != DK_OK)
+        die("attach");
+    printf("listening on port %d\n", dk_udp_server_get_local_port(server));
+
+    time_t end = seconds > 0 ? time(NULL) + seconds : 0;
+    uint8_t buf[DK_UDP_MAX_DATAGRAM];
+    while (!stop && (!end || time(NULL) < end)) {
+        /* func _process(delta):
+         *     while server.is_connection_available(): */
+        while (dk_udp_server_is_connection_available(server)) {
+            /* var peer: PacketPeerUDP = server.take_connection()
+             * var dtls_peer: PacketPeerDTLS = dtls.take_connection(peer) */
+            dk_udp_peer *peer = dk_udp_server_take_connection(server, NULL);
+            dk_dtls_peer *dtls_peer = dk_dtls_server_take_connection(dtls, peer, NULL);
+            if (!dtls_peer) {
+                dk_udp_peer_free(peer);
+                continue;
+            }
+            /* if dtls_peer.get_status() != PacketPeerDTLS.STATUS_HANDSHAKING:
+             *     continue # It is normal that 50% of the connections fails
+             *              # due to cookie exchange. */
+            if (dk_dtls_peer_get_status(dtls_peer) != DK_DTLS_HANDSHAKING ||
+                npeers == max_peers) {
+                dk_dtls_peer_free(dtls_peer);
+                continue;
+            }
+            /* print("Peer connected!")
+             * peers.append(dtls_peer) */
+            char who[80];
+            describe(dtls_peer, who, sizeof who);
+            printf("peer connected: %s\n", who);
+            peers[npeers++] = dtls_peer;
+        }
+        int wait_ms = 100;
+        /* for p in peers: */
+        for (int i = 0; i < npeers; i++) {
+            dk_dtls_peer *p = peers[i];
+            /* p.poll() # Must poll to update the state. */
+            dk_dtls_peer_poll(p);
+            /* if p.get_status() == PacketPeerDTLS.STATUS_CONNECTED:
+             *     while p.get_available_packet_count() > 0: */
+            dk_dtls_status st = dk_dtls_peer_get_status(p);
+            if (st == DK_DTLS_CONNECTED || st == DK_DTLS_HANDSHAKING) {
+                while (dk_dtls_peer_get_available_packet_count(p) > 0) {
+                    size_t n;
+                    if (dk_dtls_peer_get_packet(p, buf, sizeof buf, &n) != DK_OK)
+                        break;
+                    /* print("Received message from client: ...")
+                     * p.put_packet(...): here the message itself, echoed */
+                    printf("received %zu bytes: %.*s\n", n, (int)(n > 60 ? 60 : n), buf);
+                    if (dk_dtls_peer_put_packet(p, buf, n) != DK_OK)
+                        printf("echo failed: %s\n", dk_last_error());
+                }
+                int t = dk_dtls_peer_get_timeout_ms(p);
+                if (t >= 0 && t < wait_ms)
+                    wait_ms = t;
+                continue;
+            }
+            char who[80];
+            describe(p, who, sizeof who);
+            printf("peer disconnected: %s (%s: %s)\n", who, dk_dtls_status_name(st),
+                   dk_dtls_peer_get_error_reason(p));
+            dk_dtls_peer_free(p);
+            peers[i--] = peers[--npeers];
+        }
+        /* Sleep until a datagram or a timer is due (Godot sleeps a frame). */
+        int t = dk_udp_server_get_timeout_ms(server);
+        if (t >= 0 && t < wait_ms)
+            wait_ms = t;
+        struct pollfd pfd = {.fd = dk_udp_server_get_fd(server), .events = POLLIN};
+        poll(&pfd, 1, wait_ms);
+    }
+    for (int i = 0; i < npeers; i++) {
+        dk_dtls_peer_disconnect_from_peer(peers[i]);
+        dk_dtls_peer_free(peers[i]);
+    }
+    free(peers);
+    dk_udp_stats us;
+    dk_dtls_server_stats ds;
+    dk_udp_server_get_stats(server, &us);
+    dk_dtls_server_get_stats(dtls, &ds);
+    printf("stats: %llu datagrams, %llu HelloVerifyRequests, %llu cookies accepted, "
+           "%llu refused, %llu pending dropped\n",
+           (unsigned long long)us.datagrams_received, (unsigned long long)ds.hello_verify_sent,
+           (unsigned long long)ds.cookies_accepted, (unsigned long long)us.dropped_filtered,
+           (unsigned long long)us.dropped_pending_full);
+    dk_dtls_server_free(dtls);
+    dk_udp_server_free(server);
+    return 0;
+}
