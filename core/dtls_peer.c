@@ -334,11 +334,22 @@ static void run_timers(dk_dtls_peer *p, uint64_t now)
     }
 }
 
+/* A server session whose UDP server stopped has lost its socket. */
+static bool transport_lost(dk_dtls_peer *p)
+{
+    if (p->udp->kind != DK__PEER_DETACHED)
+        return false;
+    dk__dtls_peer_fail(p, DK_DTLS_DISCONNECTED, DK_ERR_CLOSED, "the UDP server was stopped");
+    return true;
+}
+
 dk_err dk_dtls_peer_poll(dk_dtls_peer *p)
 {
     if (!p)
         return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
     if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
+        return p->error;
+    if (transport_lost(p))
         return p->error;
     (void)dk__udp_peer_fill(p->udp);
     dk__pkt *pkt;
@@ -415,6 +426,8 @@ dk_err dk_dtls_peer_put_packet(dk_dtls_peer *p, const void *data, size_t len)
         return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
     if (!data && len)
         return DK_FAIL(DK_ERR_INVALID, "data is NULL");
+    if (p->status == DK_DTLS_CONNECTED && transport_lost(p))
+        return DK_FAIL(DK_ERR_CLOSED, "the UDP server was stopped");
     if (p->status != DK_DTLS_CONNECTED)
         return DK_FAIL(DK_ERR_STATE, "session is %s, not connected",
                        dk_dtls_status_name(p->status));

@@ -43,3 +43,55 @@ void tu_sleep_ms(int ms);
 int tu_run(Suite *s);
 
 #endif
+
+/* ---------------------------------------------------------------- DTLS */
+
+#ifndef TU_CERTS_DIR
+#define TU_CERTS_DIR "tests/certs"
+#endif
+/* Path of a test certificate or key file (static buffer, one at a time per
+ * expression: copy when two are needed). */
+const char *tu_cert_path(const char *name);
+dk_key *tu_key(const char *name);
+dk_cert *tu_cert(const char *name);
+
+#define TU_MAX_PEERS 512
+
+/* An in-process DTLS echo server: the seed's accept loop. */
+typedef struct tu_server {
+    dk_udp_server *udp;
+    dk_dtls_server *dtls;
+    dk_dtls_peer *peers[TU_MAX_PEERS];
+    int npeers;
+    int port;
+    bool echo;         /* echo application packets */
+    int taken;         /* dtls take_connection() calls */
+    int taken_errors;  /* ... that did not return a handshaking peer */
+    int taken_null;    /* ... that returned NULL */
+    bool keep_closed;  /* keep peers that left (default: keep, for assertions) */
+} tu_server;
+
+/* Starts a server on `bind` (e.g. "127.0.0.1") with port 0, using the given
+ * chain and key files (names under tests/certs), admission mode on or off. */
+tu_server *tu_server_start(const char *bind, const char *chain, const char *key, bool admission);
+/* Server with ready options (takes nothing over). */
+tu_server *tu_server_start_opts(const char *bind, const dk_tls_options *opts, bool admission);
+/* One iteration of the accept loop, polls and echo. */
+void tu_server_step(tu_server *s);
+void tu_server_free(tu_server *s);
+
+/* A client session to host:port (hostname for SNI/verification). */
+dk_dtls_peer *tu_client(const char *host, int port, const char *hostname,
+                        const dk_tls_options *opts);
+/* Client options trusting tests/certs/ca.pem. */
+dk_tls_options *tu_client_opts(void);
+
+/* Steps the server (may be NULL) and polls the clients until every client
+ * has left HANDSHAKING or `ms` pass. Returns how many are CONNECTED. */
+int tu_handshake(tu_server *s, dk_dtls_peer **clients, int n, int ms);
+
+/* Steps the server and polls `c` until `c` has a packet or `ms` pass. */
+bool tu_wait_packet(tu_server *s, dk_dtls_peer *c, int ms);
+
+/* Steps server and clients for `ms` milliseconds. */
+void tu_run_for(tu_server *s, dk_dtls_peer **clients, int n, int ms);
