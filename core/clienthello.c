@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-#define REC_HDR 13
-#define HS_HDR 12
-#define CT_HANDSHAKE 22
-#define HT_CLIENT_HELLO 1
+#define REC_HDR                 13
+#define HS_HDR                  12
+#define CT_HANDSHAKE            22
+#define HT_CLIENT_HELLO         1
 #define HT_HELLO_VERIFY_REQUEST 3
 
 static uint32_t be16(const uint8_t *p)

@@ -31,10 +31,10 @@ typedef struct dk__client_hello {
 
 typedef enum dk__ch_result {
     DK__CH_OK = 0,
-    DK__CH_NOT_HANDSHAKE,  /* not a handshake record at epoch 0 */
-    DK__CH_NOT_HELLO,      /* a handshake, but not a ClientHello */
-    DK__CH_FRAGMENTED,     /* a ClientHello fragment: cannot be checked statelessly */
-    DK__CH_MALFORMED,      /* lengths that do not add up, bad versions... */
+    DK__CH_NOT_HANDSHAKE, /* not a handshake record at epoch 0 */
+    DK__CH_NOT_HELLO,     /* a handshake, but not a ClientHello */
+    DK__CH_FRAGMENTED,    /* a ClientHello fragment: cannot be checked statelessly */
+    DK__CH_MALFORMED,     /* lengths that do not add up, bad versions... */
 } dk__ch_result;
 
 /* Parses the first record of `data`. On DK__CH_OK `out` points into

@@ -19,8 +19,8 @@
 #include "addr.h"
 #include "clienthello.h"
 
-#define DK__COOKIE_LEN 32
-#define DK__SECRET_MAX 64
+#define DK__COOKIE_LEN          32
+#define DK__SECRET_MAX          64
 #define DK__DEFAULT_ROTATION_MS 60000
 
 typedef struct dk__secret {

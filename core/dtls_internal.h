@@ -11,10 +11,10 @@
 #include "pktbuf.h"
 #include "tls_ctx.h"
 
-#define DK__DEFAULT_HS_TIMEOUT_MS 30000
+#define DK__DEFAULT_HS_TIMEOUT_MS  30000
 #define DK__DEFAULT_RTO_INITIAL_MS 1000
-#define DK__DEFAULT_RTO_MAX_MS 60000
-#define DK__DEFAULT_MTU 1280
+#define DK__DEFAULT_RTO_MAX_MS     60000
+#define DK__DEFAULT_MTU            1280
 /* Plaintext of the largest record a peer may send, plus one byte so that
  * an over-long record is noticed rather than cut. */
 #define DK__READ_BUF (16384 + 2048 + 1)
@@ -62,8 +62,8 @@ dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, 
                            const dk__session_cfg *cfg, const dk_bk_session_params *params);
 
 /* Ends the session with `status` (ERROR...) and a reason. */
-void dk__dtls_peer_fail(dk_dtls_peer *p, dk_dtls_status status, dk_err err, const char *fmt,
-                        ...) __attribute__((format(printf, 4, 5)));
+void dk__dtls_peer_fail(dk_dtls_peer *p, dk_dtls_status status, dk_err err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Checks session settings; records errors against `func`. */
 dk_err dk__session_cfg_check_mtu(const char *func, int mtu);

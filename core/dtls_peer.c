@@ -208,7 +208,8 @@ dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, 
         p->error = e;
         free(p->reason);
         p->reason = strdup(reason[0] ? reason : dk_strerror(e));
-        return dk__fail(e, func, "cannot start the session: %s", reason[0] ? reason : dk_strerror(e));
+        return dk__fail(e, func, "cannot start the session: %s",
+                        reason[0] ? reason : dk_strerror(e));
     }
     p->session_live = true;
     p->status = DK_DTLS_HANDSHAKING;
@@ -226,8 +227,7 @@ static void handshake_failed(dk_dtls_peer *p, dk_err e, const char *reason)
     const char *why = reason[0] ? reason : dk_strerror(e);
     switch (e) {
     case DK_ERR_HOSTNAME:
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR_HOSTNAME_MISMATCH, e,
-                           "hostname mismatch: %s", why);
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR_HOSTNAME_MISMATCH, e, "hostname mismatch: %s", why);
         break;
     case DK_ERR_CERT_VERIFY:
         dk__dtls_peer_fail(p, DK_DTLS_ERROR, e, "certificate verify failed: %s", why);
@@ -364,8 +364,7 @@ dk_err dk_dtls_peer_poll(dk_dtls_peer *p)
     if (got)
         p->last_rx = now;
     run_timers(p, now);
-    return p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED ? DK_OK
-                                                                               : p->error;
+    return p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED ? DK_OK : p->error;
 }
 
 /* ------------------------------------------------------------- client */
@@ -380,9 +379,8 @@ dk_err dk_dtls_peer_connect_to_peer(dk_dtls_peer *p, dk_udp_peer *udp, const cha
     if (udp == p->udp)
         return DK_FAIL(DK_ERR_INVALID, "udp_peer already belongs to this session");
     if (udp->kind != DK__PEER_STANDALONE || !udp->connected)
-        return DK_FAIL(DK_ERR_INVALID,
-                       "udp_peer must be a standalone peer connected with "
-                       "dk_udp_peer_connect_to_host()");
+        return DK_FAIL(DK_ERR_INVALID, "udp_peer must be a standalone peer connected with "
+                                       "dk_udp_peer_connect_to_host()");
     if (opts && opts->server)
         return DK_FAIL(DK_ERR_INVALID, "these are server options; use dk_tls_options_client()");
     bool verify = !opts || !opts->unsafe;
@@ -433,8 +431,8 @@ dk_err dk_dtls_peer_put_packet(dk_dtls_peer *p, const void *data, size_t len)
                        dk_dtls_status_name(p->status));
     if (len > (size_t)p->max_payload)
         return DK_FAIL(DK_ERR_TOO_BIG,
-                       "%zu bytes: a record within the %d-byte MTU carries at most %d",
-                       len, p->cfg.mtu, p->max_payload);
+                       "%zu bytes: a record within the %d-byte MTU carries at most %d", len,
+                       p->cfg.mtu, p->max_payload);
     char reason[DK__REASON_CAP] = "";
     dk_err e = DK__BK->session->write(SESS(p), data, len, reason, sizeof reason);
     if (e != DK_OK)

@@ -244,8 +244,7 @@ dk_err dk_dtls_server_set_cookie_secret(dk_dtls_server *s, const void *secret, s
     if (!s || !secret)
         return DK_FAIL(DK_ERR_INVALID, "server or secret is NULL");
     if (len < 16 || len > DK__SECRET_MAX)
-        return DK_FAIL(DK_ERR_INVALID, "secret of %zu bytes: 16 to %d needed", len,
-                       DK__SECRET_MAX);
+        return DK_FAIL(DK_ERR_INVALID, "secret of %zu bytes: 16 to %d needed", len, DK__SECRET_MAX);
     dk__cookie_jar_set(&s->jar, secret, len, dk__now_ms());
     return DK_OK;
 }

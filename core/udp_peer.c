@@ -178,8 +178,8 @@ dk_err dk__udp_peer_send(dk_udp_peer *p, const void *data, size_t len, int *sys_
         e = dk__udp_server_send(p->server, &p->remote, data, len);
         if (e != DK_OK)
             sys = errno;
-    } else if (p->kind == DK__PEER_DETACHED || (p->kind == DK__PEER_STANDALONE && p->fd < 0 &&
-                                                 p->has_dest)) {
+    } else if (p->kind == DK__PEER_DETACHED ||
+               (p->kind == DK__PEER_STANDALONE && p->fd < 0 && p->has_dest)) {
         e = DK_ERR_CLOSED;
     } else if (!p->bound || !p->has_dest) {
         e = DK_ERR_STATE;

@@ -4,11 +4,14 @@
  *   echo_client [--host H] [--port N] [--ca FILE | --insecure]
  *               [--hostname NAME] [--message TEXT] [--count N]
  *               [--timeout SECONDS] [--retry MS] [--cert FILE --key FILE]
+ *               [--newline]
  *
  * Exits 0 only when every reply arrived and matched; otherwise prints the
  * final status and its reason and exits 1. DTLS does not retransmit
  * application data, so a message whose reply has not come back within the
- * retry interval (default 1000 ms) is sent again, until the timeout. */
+ * retry interval (default 1000 ms) is sent again, until the timeout.
+ * --newline ends each message with "\n", for line-oriented peers such as
+ * `openssl s_server`. */
 #include <dtlskit/dtlskit.h>
 #include <poll.h>
 #include <stdio.h>
@@ -28,7 +31,7 @@ static void usage(const char *argv0)
     fprintf(stderr,
             "usage: %s [--host H] [--port N] [--ca FILE | --insecure] [--hostname NAME]\n"
             "          [--message TEXT] [--count N] [--timeout SECONDS] [--retry MS]\n"
-            "          [--cert FILE --key FILE]\n",
+            "          [--cert FILE --key FILE] [--newline]\n",
             argv0);
     exit(2);
 }
@@ -44,11 +47,15 @@ int main(int argc, char **argv)
     const char *host = "127.0.0.1", *hostname = NULL, *ca_file = NULL;
     const char *message = "The answer is... 42!", *cert_file = NULL, *key_file = NULL;
     int port = 4242, count = 1, timeout_s = 10, retry_ms = 1000;
-    bool insecure = false;
+    bool insecure = false, newline = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--insecure")) {
             insecure = true;
+            continue;
+        }
+        if (!strcmp(a, "--newline")) {
+            newline = true;
             continue;
         }
         if (!v)
@@ -136,7 +143,7 @@ int main(int argc, char **argv)
                 printf("connected (%s)\n", dk_dtls_peer_get_cipher(dtls));
                 announced = true;
             }
-            snprintf(msg, sizeof msg, "%s #%d", message, next);
+            snprintf(msg, sizeof msg, "%s #%d%s", message, next, newline ? "\n" : "");
             /* if !connected: # Try to contact server
              *     dtls.put_packet("The answer is... 42!".to_utf8_buffer()) */
             if (!sent_at || now_ms() - sent_at >= (uint64_t)retry_ms) {
@@ -151,12 +158,12 @@ int main(int argc, char **argv)
                 if (dk_dtls_peer_get_packet(dtls, buf, sizeof buf - 1, &n) != DK_OK)
                     break;
                 buf[n] = '\0';
-                printf("reply: %s\n", buf);
+                printf("reply: %s%s", buf, newline ? "" : "\n");
                 if (n == strlen(msg) && !memcmp(buf, msg, n)) {
                     matched++;
                     next++;
                     sent_at = 0;
-                    snprintf(msg, sizeof msg, "%s #%d", message, next);
+                    snprintf(msg, sizeof msg, "%s #%d%s", message, next, newline ? "\n" : "");
                 }
             }
         } else if (st != DK_DTLS_HANDSHAKING) {
@@ -180,8 +187,9 @@ int main(int argc, char **argv)
     if (matched < count) {
         const char *why = dk_dtls_peer_get_error_reason(dtls);
         printf("failed: status %s%s%s; %d of %d replies\n", dk_dtls_status_name(st),
-               why[0] ? ": " : "", why[0] ? why : (st == DK_DTLS_HANDSHAKING || st ==
-                                                   DK_DTLS_CONNECTED ? "timeout" : ""),
+               why[0] ? ": " : "",
+               why[0] ? why
+                      : (st == DK_DTLS_HANDSHAKING || st == DK_DTLS_CONNECTED ? "timeout" : ""),
                matched, count);
         rc = 1;
     } else {

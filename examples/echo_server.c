@@ -113,8 +113,8 @@ int main(int argc, char **argv)
             die("loading the key or certificate");
     } else {
         key = dk_key_generate_ec(DK_EC_P256, NULL);
-        cert = key ? dk_cert_generate_self_signed(key, "CN=localhost,O=dtlskit example", NULL,
-                                                  NULL, NULL)
+        cert = key ? dk_cert_generate_self_signed(key, "CN=localhost,O=dtlskit example", NULL, NULL,
+                                                  NULL)
                    : NULL;
         if (!cert)
             die("generating a certificate");
@@ -161,8 +161,7 @@ int main(int argc, char **argv)
             /* if dtls_peer.get_status() != PacketPeerDTLS.STATUS_HANDSHAKING:
              *     continue # It is normal that 50% of the connections fails
              *              # due to cookie exchange. */
-            if (dk_dtls_peer_get_status(dtls_peer) != DK_DTLS_HANDSHAKING ||
-                npeers == max_peers) {
+            if (dk_dtls_peer_get_status(dtls_peer) != DK_DTLS_HANDSHAKING || npeers == max_peers) {
                 dk_dtls_peer_free(dtls_peer);
                 continue;
             }

@@ -129,8 +129,7 @@ START_TEST(bad_keys)
     ck_assert_int_eq(err, DK_ERR_INVALID);
     void *out;
     size_t len;
-    ck_assert_int_eq(dk_key_save_to_memory(NULL, DK_FORMAT_PEM, false, &out, &len),
-                     DK_ERR_INVALID);
+    ck_assert_int_eq(dk_key_save_to_memory(NULL, DK_FORMAT_PEM, false, &out, &len), DK_ERR_INVALID);
     ck_assert_int_eq(dk_key_save(NULL, "/tmp/x", DK_FORMAT_PEM, false), DK_ERR_INVALID);
     ck_assert(!dk_key_is_public_only(NULL));
     ck_assert_int_eq(dk_key_get_bits(NULL), 0);
@@ -212,7 +211,7 @@ START_TEST(generate_keys_and_certs)
         ck_assert_str_eq(subject, issuer);
         int64_t nb, na;
         ck_assert_dk_ok(dk_cert_get_validity(c, 0, &nb, &na));
-        ck_assert_int_eq(nb, 1577836800);  /* 2020-01-01 */
+        ck_assert_int_eq(nb, 1577836800);   /* 2020-01-01 */
         ck_assert_int_eq(na, 4102444800LL); /* 2100-01-01 */
         /* The key pairs with its certificate as server options. */
         dk_tls_options *o = dk_tls_options_server(keys[i], c, &err);
@@ -382,8 +381,7 @@ START_TEST(options)
     ck_assert(!dk_tls_options_is_unsafe_client(cl));
     ck_assert_str_eq(dk_tls_options_get_common_name_override(cl), "example.org");
     ck_assert_ptr_eq(dk_tls_options_get_trusted_ca_chain(cl), ca);
-    ck_assert_int_eq(dk_tls_options_set_client_auth(cl, DK_CLIENT_AUTH_NONE, NULL),
-                     DK_ERR_INVALID);
+    ck_assert_int_eq(dk_tls_options_set_client_auth(cl, DK_CLIENT_AUTH_NONE, NULL), DK_ERR_INVALID);
     dk_tls_options_free(cl);
     dk_tls_options *un = dk_tls_options_client_unsafe(NULL, &err);
     ck_assert(dk_tls_options_is_unsafe_client(un));

@@ -143,15 +143,15 @@ END_TEST
 /* Client `hostname` against a server using `chain`/`key`; returns the
  * client's final status and fills its error. */
 static dk_dtls_status try_connect(const char *chain, const char *key, const char *hostname,
-                                  const dk_tls_options *o, dk_err *err, char *reason,
-                                  size_t cap, dk_dtls_status *server_status)
+                                  const dk_tls_options *o, dk_err *err, char *reason, size_t cap,
+                                  dk_dtls_status *server_status)
 {
     tu_server *s = tu_server_start("127.0.0.1", chain, key, true);
     dk_dtls_peer *c = tu_client("127.0.0.1", s->port, hostname, o);
     tu_handshake(s, &c, 1, 10000);
     /* Give the server time to read the client's alert. */
-    for (int i = 0; i < 50 && s->npeers && dk_dtls_peer_get_status(s->peers[0]) ==
-                                               DK_DTLS_HANDSHAKING; i++) {
+    for (int i = 0;
+         i < 50 && s->npeers && dk_dtls_peer_get_status(s->peers[0]) == DK_DTLS_HANDSHAKING; i++) {
         tu_server_step(s);
         tu_sleep_ms(2);
     }
@@ -172,9 +172,9 @@ START_TEST(verify_failures)
     char why[256];
     dk_dtls_status sst;
     /* Untrusted: self-signed and in no store. */
-    ck_assert_int_eq(try_connect("untrusted.pem", "untrusted.key", "localhost", o, &err, why,
-                                 sizeof why, &sst),
-                     DK_DTLS_ERROR);
+    ck_assert_int_eq(
+        try_connect("untrusted.pem", "untrusted.key", "localhost", o, &err, why, sizeof why, &sst),
+        DK_DTLS_ERROR);
     ck_assert_int_eq(err, DK_ERR_CERT_VERIFY);
     ck_assert_msg(strlen(why) > 20, "reason: %s", why);
     ck_assert_msg(sst == DK_DTLS_ERROR, "server status %d", sst);
@@ -185,15 +185,15 @@ START_TEST(verify_failures)
     ck_assert_int_eq(err, DK_ERR_CERT_VERIFY);
     ck_assert_msg(strcasestr(why, "expired"), "reason: %s", why);
     /* Valid chain, wrong name: a status of its own (Godot's is unreachable). */
-    ck_assert_int_eq(try_connect("other-chain.pem", "other.key", "localhost", o, &err, why,
-                                 sizeof why, NULL),
-                     DK_DTLS_ERROR_HOSTNAME_MISMATCH);
+    ck_assert_int_eq(
+        try_connect("other-chain.pem", "other.key", "localhost", o, &err, why, sizeof why, NULL),
+        DK_DTLS_ERROR_HOSTNAME_MISMATCH);
     ck_assert_int_eq(err, DK_ERR_HOSTNAME);
     ck_assert_msg(strcasestr(why, "hostname"), "reason: %s", why);
     /* Missing intermediate: the server sends its leaf only. */
-    ck_assert_int_eq(try_connect("server.pem", "server.key", "localhost", o, &err, why,
-                                 sizeof why, NULL),
-                     DK_DTLS_ERROR);
+    ck_assert_int_eq(
+        try_connect("server.pem", "server.key", "localhost", o, &err, why, sizeof why, NULL),
+        DK_DTLS_ERROR);
     ck_assert_int_eq(err, DK_ERR_CERT_VERIFY);
     /* The system store does not know our test CA. */
     ck_assert_int_eq(try_connect("server-chain.pem", "server.key", "localhost", NULL, &err, why,
@@ -210,19 +210,19 @@ START_TEST(verify_successes)
     char why[256];
     /* client_unsafe accepts anything. */
     dk_tls_options *u = dk_tls_options_client_unsafe(NULL, NULL);
-    ck_assert_int_eq(try_connect("untrusted.pem", "untrusted.key", "localhost", u, &err, why,
-                                 sizeof why, NULL),
-                     DK_DTLS_CONNECTED);
-    ck_assert_int_eq(try_connect("expired-chain.pem", "expired.key", NULL, u, &err, why,
-                                 sizeof why, NULL),
-                     DK_DTLS_CONNECTED);
+    ck_assert_int_eq(
+        try_connect("untrusted.pem", "untrusted.key", "localhost", u, &err, why, sizeof why, NULL),
+        DK_DTLS_CONNECTED);
+    ck_assert_int_eq(
+        try_connect("expired-chain.pem", "expired.key", NULL, u, &err, why, sizeof why, NULL),
+        DK_DTLS_CONNECTED);
     dk_tls_options_free(u);
     /* A trusted self-signed certificate. */
     dk_cert *self = tu_cert("untrusted.pem");
     dk_tls_options *t = dk_tls_options_client(self, NULL, NULL);
-    ck_assert_int_eq(try_connect("untrusted.pem", "untrusted.key", "localhost", t, &err, why,
-                                 sizeof why, NULL),
-                     DK_DTLS_CONNECTED);
+    ck_assert_int_eq(
+        try_connect("untrusted.pem", "untrusted.key", "localhost", t, &err, why, sizeof why, NULL),
+        DK_DTLS_CONNECTED);
     dk_tls_options_free(t);
     dk_cert_free(self);
     /* RSA certificate with intermediate. */
@@ -235,12 +235,12 @@ START_TEST(verify_successes)
      * be "other.example"; and an override that does not match. */
     dk_cert *ca = tu_cert("ca.pem");
     dk_tls_options *ov = dk_tls_options_client(ca, "other.example", NULL);
-    ck_assert_int_eq(try_connect("other-chain.pem", "other.key", "127.0.0.1", ov, &err, why,
-                                 sizeof why, NULL),
-                     DK_DTLS_CONNECTED);
-    ck_assert_int_eq(try_connect("server-chain.pem", "server.key", "localhost", ov, &err, why,
-                                 sizeof why, NULL),
-                     DK_DTLS_ERROR_HOSTNAME_MISMATCH);
+    ck_assert_int_eq(
+        try_connect("other-chain.pem", "other.key", "127.0.0.1", ov, &err, why, sizeof why, NULL),
+        DK_DTLS_CONNECTED);
+    ck_assert_int_eq(
+        try_connect("server-chain.pem", "server.key", "localhost", ov, &err, why, sizeof why, NULL),
+        DK_DTLS_ERROR_HOSTNAME_MISMATCH);
     dk_tls_options_free(ov);
     dk_cert_free(ca);
 }
@@ -543,15 +543,15 @@ START_TEST(garbage_to_server)
     tu_sendto(hv, "127.0.0.1", s->port, hello, (size_t)hlen);
     sent++;
     dk_udp_stats us;
-    ck_assert(TU_POLL_UNTIL(s->udp, (dk_udp_server_get_stats(s->udp, &us),
-                                     us.datagrams_received == (uint64_t)sent),
-                            5000));
+    ck_assert(TU_POLL_UNTIL(
+        s->udp, (dk_udp_server_get_stats(s->udp, &us), us.datagrams_received == (uint64_t)sent),
+        5000));
     uint8_t reply[2048];
     int rn = tu_recv(hv, reply, sizeof reply, 2000);
     ck_assert_int_gt(rn, 0);
     ck_assert_int_le(rn, hlen);
     ck_assert_int_eq(reply[0], 22);
-    ck_assert_int_eq(reply[13], 3); /* hello_verify_request */
+    ck_assert_int_eq(reply[13], 3);            /* hello_verify_request */
     ck_assert_mem_eq(reply + 5, hello + 5, 6); /* record sequence number copied */
     ck_assert_uint_eq(us.pending, 0);
     ck_assert_uint_eq(us.dropped_filtered, (uint64_t)sent); /* answered or not, dropped */

@@ -181,8 +181,8 @@ static void drain(tu_relay *r, bool up)
     for (int i = 0; i < 256; i++) {
         struct sockaddr_storage from;
         socklen_t fl = sizeof from;
-        ssize_t n = recvfrom(up ? r->front : r->back, buf, sizeof buf, 0,
-                             (struct sockaddr *)&from, &fl);
+        ssize_t n =
+            recvfrom(up ? r->front : r->back, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
         if (n < 0)
             return;
         if (up) {

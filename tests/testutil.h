@@ -64,11 +64,11 @@ typedef struct tu_server {
     dk_dtls_peer *peers[TU_MAX_PEERS];
     int npeers;
     int port;
-    bool echo;         /* echo application packets */
-    int taken;         /* dtls take_connection() calls */
-    int taken_errors;  /* ... that did not return a handshaking peer */
-    int taken_null;    /* ... that returned NULL */
-    bool keep_closed;  /* keep peers that left (default: keep, for assertions) */
+    bool echo;        /* echo application packets */
+    int taken;        /* dtls take_connection() calls */
+    int taken_errors; /* ... that did not return a handshaking peer */
+    int taken_null;   /* ... that returned NULL */
+    bool keep_closed; /* keep peers that left (default: keep, for assertions) */
 } tu_server;
 
 /* Starts a server on `bind` (e.g. "127.0.0.1") with port 0, using the given

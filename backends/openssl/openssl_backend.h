@@ -30,8 +30,8 @@ struct dk_bk_ctx {
     unsigned rto_initial_ms, rto_max_ms;
 };
 
-dk_err dk_ossl_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts,
-                           size_t nparts, uint8_t out[32]);
+dk_err dk_ossl_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
+                           uint8_t out[32]);
 
 /* Wraps an X509 (reference taken) as a backend certificate. */
 dk_err dk_ossl_cert_wrap(X509 *x, dk_bk_cert **out);

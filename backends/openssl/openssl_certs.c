@@ -100,8 +100,7 @@ static bool to_epoch(const ASN1_TIME *t, int64_t *out)
 
 static dk_err cert_validity(const dk_bk_cert *c, int64_t *nb, int64_t *na)
 {
-    if (!to_epoch(X509_get0_notBefore(c->x509), nb) ||
-        !to_epoch(X509_get0_notAfter(c->x509), na))
+    if (!to_epoch(X509_get0_notBefore(c->x509), nb) || !to_epoch(X509_get0_notAfter(c->x509), na))
         return DK_ERR_PARSE;
     return DK_OK;
 }
@@ -120,8 +119,8 @@ static bool add_rdns(X509_NAME *name, const char *subject)
             ok = false;
         else {
             *eq = '\0';
-            ok = X509_NAME_add_entry_by_txt(name, tok, MBSTRING_UTF8,
-                                            (const unsigned char *)eq + 1, -1, -1, 0) == 1;
+            ok = X509_NAME_add_entry_by_txt(name, tok, MBSTRING_UTF8, (const unsigned char *)eq + 1,
+                                            -1, -1, 0) == 1;
         }
     }
     free(copy);

@@ -58,8 +58,7 @@ static bool is_encrypted(const uint8_t *d, size_t n)
 }
 
 /* Never prompt on a terminal: no password means failure. */
-static int no_passphrase(char *buf, size_t size, size_t *len, const OSSL_PARAM params[],
-                         void *arg)
+static int no_passphrase(char *buf, size_t size, size_t *len, const OSSL_PARAM params[], void *arg)
 {
     (void)buf;
     (void)size;
@@ -72,13 +71,12 @@ static int no_passphrase(char *buf, size_t size, size_t *len, const OSSL_PARAM p
 static EVP_PKEY *decode(const uint8_t *d, size_t n, int selection, const char *password)
 {
     EVP_PKEY *pkey = NULL;
-    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(
-        &pkey, looks_pem(d, n) ? "PEM" : "DER", NULL, NULL, selection, NULL, NULL);
+    OSSL_DECODER_CTX *dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, looks_pem(d, n) ? "PEM" : "DER",
+                                                           NULL, NULL, selection, NULL, NULL);
     if (!dctx)
         return NULL;
     if (password)
-        OSSL_DECODER_CTX_set_passphrase(dctx, (const unsigned char *)password,
-                                        strlen(password));
+        OSSL_DECODER_CTX_set_passphrase(dctx, (const unsigned char *)password, strlen(password));
     else
         OSSL_DECODER_CTX_set_passphrase_cb(dctx, no_passphrase, NULL);
     const unsigned char *p = d;
@@ -127,8 +125,9 @@ static dk_err key_parse(const uint8_t *data, size_t len, const char *password, b
     if (!pkey) {
         if (is_encrypted(data, len)) {
             ERR_clear_error();
-            snprintf(reason, cap, "%s", password ? "wrong password for the encrypted key"
-                                                 : "the key is encrypted: a password is needed");
+            snprintf(reason, cap, "%s",
+                     password ? "wrong password for the encrypted key"
+                              : "the key is encrypted: a password is needed");
             return DK_ERR_PASSWORD;
         }
         char lib[120];

@@ -16,7 +16,7 @@ struct dk_bk_session {
     unsigned mtu;
     unsigned rto_initial_ms, rto_max_ms;
     bool server;
-    bool listened;    /* server: DTLSv1_listen accepted the ClientHello */
+    bool listened; /* server: DTLSv1_listen accepted the ClientHello */
     bool close_sent;
     bool verify_peer;
     uint8_t cookie_len;

@@ -1,0 +1,62 @@
+#!/bin/bash
+# Interoperability with OpenSSL's own tools: `openssl s_client -dtls1_2`
+# against echo_server, and echo_client against `openssl s_server -dtls1_2`.
+set -u
+command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
+b="${top_builddir:-.}/examples"
+certs="${top_srcdir:-.}/tests/certs"
+work=$(mktemp -d)
+pids=""
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done; exit 1; }
+wait_for() { # file pattern tries
+    i=0
+    until grep -q "$2" "$1" 2>/dev/null; do
+        i=$((i + 1)); [ "$i" -lt "$3" ] || return 1
+        sleep 0.05
+    done
+}
+
+# 1. openssl s_client -> echo_server (admission mode, verified chain).
+"$b/echo_server" --port 0 --seconds 30 --cert "$certs/server-chain.pem" \
+    --key "$certs/server.key" >"$work/server.out" 2>&1 &
+pids="$pids $!"
+wait_for "$work/server.out" '^listening on port' 200 || fail "echo_server did not start"
+port=$(sed -n 's/^listening on port //p' "$work/server.out")
+mkfifo "$work/in"
+timeout 20 openssl s_client -dtls1_2 -connect "127.0.0.1:$port" -CAfile "$certs/ca.pem" \
+    -verify_return_error -verify_hostname localhost -servername localhost \
+    <"$work/in" >"$work/s_client.out" 2>&1 &
+cl=$!
+pids="$pids $cl"
+exec 3>"$work/in"
+wait_for "$work/s_client.out" 'Verify return code: 0' 200 || fail "s_client handshake"
+for i in 1 2 3; do
+    printf 'ping from s_client %d\n' "$i" >&3
+    wait_for "$work/s_client.out" "^ping from s_client $i" 100 || fail "echo $i to s_client"
+done
+exec 3>&-
+wait "$cl" 2>/dev/null
+grep -q "received 21 bytes: ping from s_client 3" "$work/server.out" || fail "server log"
+echo "openssl s_client -> echo_server: ok"
+
+# 2. echo_client -> openssl s_server, echoing lines back through a coprocess.
+sport=$((30000 + RANDOM % 20000))
+coproc SRV { exec timeout 30 openssl s_server -dtls1_2 -accept "127.0.0.1:$sport" \
+    -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key" 2>&1; }
+pids="$pids $SRV_PID"
+exec 4<&"${SRV[0]}" 5>&"${SRV[1]}"
+(
+    while IFS= read -r line <&4; do
+        printf '%s\n' "$line" >>"$work/s_server.out"
+        case "$line" in *"echo me #"*) printf '%s\n' "${line##*echo me}" | sed 's/^/echo me/' >&5 ;; esac
+    done
+) &
+pids="$pids $!"
+wait_for "$work/s_server.out" ACCEPT 200 || fail "s_server did not start"
+"$b/echo_client" --host 127.0.0.1 --port "$sport" --ca "$certs/ca.pem" --hostname localhost \
+    --message "echo me" --newline --count 3 --timeout 15 >"$work/client.out" 2>&1 ||
+    fail "echo_client -> s_server"
+grep -q "3/3 replies matched" "$work/client.out" || fail "client summary"
+echo "echo_client -> openssl s_server: ok"
