@@ -48,11 +48,12 @@ DK_API const char *dk_backend_version(void);
 #define DK_CAP_KEYGEN_EC      (1u << 1) /**< dk_key_generate_ec() */
 #define DK_CAP_SELF_SIGNED    (1u << 2) /**< dk_cert_generate_self_signed() */
 #define DK_CAP_CLIENT_AUTH    (1u << 3) /**< client certificates */
-#define DK_CAP_ENCRYPTED_KEYS (1u << 4) /**< password-protected PEM keys */
+#define DK_CAP_ENCRYPTED_KEYS (1u << 4) /**< password-protected keys (PEM and DER) */
 #define DK_CAP_CHACHA20       (1u << 5) /**< ChaCha20-Poly1305 suites */
 #define DK_CAP_PSK            (1u << 6) /**< pre-shared keys (not in the API yet) */
 #define DK_CAP_CID            (1u << 7) /**< DTLS Connection ID (not in the API yet) */
 #define DK_CAP_DTLS13         (1u << 8) /**< DTLS 1.3 (not in the API yet) */
+#define DK_CAP_MTU            (1u << 9) /**< handshake fragmented to the configured MTU */
 
 /** Bitmask of DK_CAP_* for the backend compiled in. */
 DK_API uint32_t dk_backend_caps(void);
