@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "addr.h"
+#include "clienthello.h"
+#include "clock.h"
+#include "cookie.h"
 #include "error.h"
 #include "peer_table.h"
 #include "pem.h"
@@ -230,6 +233,176 @@ START_TEST(errors_and_log)
 }
 END_TEST
 
+/* A DTLS 1.2 ClientHello built by hand: record seq 5, message_seq 0,
+ * session id of 2 bytes, cookie of `cookie_len` bytes, two suites, one
+ * compression method, one empty extension. */
+static size_t build_hello(uint8_t *out, const uint8_t *cookie, size_t cookie_len)
+{
+    uint8_t body[256];
+    size_t b = 0;
+    body[b++] = 0xfe;
+    body[b++] = 0xfd;
+    for (int i = 0; i < 32; i++)
+        body[b++] = (uint8_t)i;
+    body[b++] = 2;
+    body[b++] = 0xaa;
+    body[b++] = 0xbb;
+    body[b++] = (uint8_t)cookie_len;
+    memcpy(body + b, cookie, cookie_len);
+    b += cookie_len;
+    body[b++] = 0;
+    body[b++] = 4;
+    body[b++] = 0xc0;
+    body[b++] = 0x2b;
+    body[b++] = 0xc0;
+    body[b++] = 0x2f;
+    body[b++] = 1;
+    body[b++] = 0;
+    body[b++] = 0; /* extensions: 4 bytes */
+    body[b++] = 4;
+    body[b++] = 0xff;
+    body[b++] = 0x01;
+    body[b++] = 0;
+    body[b++] = 0;
+    size_t n = 0;
+    out[n++] = 22;
+    out[n++] = 0xfe;
+    out[n++] = 0xff;
+    out[n++] = 0;
+    out[n++] = 0;
+    uint8_t seq[6] = {0, 0, 0, 0, 0, 5};
+    memcpy(out + n, seq, 6);
+    n += 6;
+    out[n++] = (uint8_t)((12 + b) >> 8);
+    out[n++] = (uint8_t)(12 + b);
+    out[n++] = 1;
+    out[n++] = 0;
+    out[n++] = (uint8_t)(b >> 8);
+    out[n++] = (uint8_t)b;
+    out[n++] = 0;
+    out[n++] = 0;
+    out[n++] = 0;
+    out[n++] = 0;
+    out[n++] = 0;
+    out[n++] = 0;
+    out[n++] = (uint8_t)(b >> 8);
+    out[n++] = (uint8_t)b;
+    memcpy(out + n, body, b);
+    return n + b;
+}
+
+START_TEST(client_hello_parser)
+{
+    uint8_t d[512];
+    size_t n = build_hello(d, (const uint8_t *)"", 0);
+    dk__client_hello ch;
+    ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
+    ck_assert_uint_eq(ch.record_version, 0xfeff);
+    ck_assert_int_eq(ch.record_seq[5], 5);
+    ck_assert_uint_eq(ch.session_id.len, 2);
+    ck_assert_uint_eq(ch.cookie.len, 0);
+    ck_assert_uint_eq(ch.cipher_suites.len, 4);
+    ck_assert_uint_eq(ch.compression_methods.len, 1);
+    ck_assert_uint_eq(ch.extensions.len, 4);
+    /* Every truncation is refused, and so is a byte too many. */
+    for (size_t cut = 0; cut < n; cut++)
+        ck_assert_int_ne(dk__client_hello_parse(d, cut, &ch), DK__CH_OK);
+    ck_assert_int_eq(dk__client_hello_parse(NULL, 0, &ch), DK__CH_NOT_HANDSHAKE);
+    uint8_t e[512];
+    memcpy(e, d, n);
+    e[0] = 23; /* application data */
+    ck_assert_int_eq(dk__client_hello_parse(e, n, &ch), DK__CH_NOT_HANDSHAKE);
+    memcpy(e, d, n);
+    e[4] = 1; /* epoch 1 */
+    ck_assert_int_eq(dk__client_hello_parse(e, n, &ch), DK__CH_NOT_HANDSHAKE);
+    memcpy(e, d, n);
+    e[13] = 2; /* server hello */
+    ck_assert_int_eq(dk__client_hello_parse(e, n, &ch), DK__CH_NOT_HELLO);
+    memcpy(e, d, n);
+    e[1] = 0x03; /* TLS record version */
+    ck_assert_int_eq(dk__client_hello_parse(e, n, &ch), DK__CH_MALFORMED);
+    memcpy(e, d, n);
+    e[20] = 1; /* fragment offset 1 */
+    ck_assert_int_eq(dk__client_hello_parse(e, n, &ch), DK__CH_FRAGMENTED);
+    memcpy(e, d, n);
+    e[13 + 12 + 34] = 33; /* session id longer than 32 */
+    ck_assert_int_eq(dk__client_hello_parse(e, n, &ch), DK__CH_MALFORMED);
+    memcpy(e, d, n);
+    e[n - 1] = 9; /* extension body longer than the vector */
+    ck_assert_int_eq(dk__client_hello_parse(e, n, &ch), DK__CH_MALFORMED);
+    /* HelloVerifyRequest: sequence number copied, 60 bytes for 32. */
+    uint8_t hvr[128], cookie[32];
+    memset(cookie, 7, sizeof cookie);
+    ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
+    size_t h = dk__hvr_write(&ch, cookie, 32, hvr, sizeof hvr);
+    ck_assert_uint_eq(h, 60);
+    ck_assert_uint_lt(h, n);
+    ck_assert_int_eq(memcmp(hvr + 5, d + 5, 6), 0);
+    ck_assert_int_eq(hvr[13], 3);
+    ck_assert_int_eq(hvr[27], 32);
+    ck_assert_uint_eq(dk__hvr_write(&ch, cookie, 32, hvr, 59), 0);
+}
+END_TEST
+
+START_TEST(cookies)
+{
+    ck_assert_dk_ok(dk_init());
+    dk__cookie_jar jar;
+    ck_assert_dk_ok(dk__cookie_jar_init(&jar));
+    dk__addr a, b;
+    ck_assert_dk_ok(dk__addr_parse("127.0.0.1", 5000, &a));
+    ck_assert_dk_ok(dk__addr_parse("127.0.0.1", 5001, &b));
+    uint8_t tid_a[DK__TRANSPORT_ID_LEN], tid_b[DK__TRANSPORT_ID_LEN];
+    dk__addr_transport_id(&a, tid_a);
+    dk__addr_transport_id(&b, tid_b);
+    uint8_t d[512], cookie[DK__COOKIE_LEN];
+    size_t n = build_hello(d, (const uint8_t *)"", 0);
+    dk__client_hello ch;
+    ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
+    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_a, &ch)); /* no cookie */
+    ck_assert_dk_ok(dk__cookie_mint(&jar.current, tid_a, &ch, cookie));
+    n = build_hello(d, cookie, sizeof cookie);
+    ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
+    ck_assert_ptr_eq(dk__cookie_verify(&jar, tid_a, &ch), &jar.current);
+    /* Another port, another cookie. */
+    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_b, &ch));
+    /* The cookie covers the ClientHello fields: change the random. */
+    d[13 + 12 + 2 + 5] ^= 1;
+    ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
+    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_a, &ch));
+    d[13 + 12 + 2 + 5] ^= 1;
+    ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
+    /* One rotation: still accepted through the previous secret; two: not. */
+    uint64_t now = dk__now_ms();
+    jar.interval_ms = 10;
+    dk__cookie_jar_tick(&jar, now + 20);
+    ck_assert_ptr_eq(dk__cookie_verify(&jar, tid_a, &ch), &jar.previous);
+    dk__cookie_jar_tick(&jar, now + 40);
+    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_a, &ch));
+    ck_assert_uint_eq(jar.rotations, 2);
+    /* An explicit secret gives the same cookie anywhere. */
+    dk__cookie_jar other;
+    ck_assert_dk_ok(dk__cookie_jar_init(&other));
+    dk__cookie_jar_set(&jar, "0123456789abcdef", 16, now);
+    dk__cookie_jar_set(&other, "0123456789abcdef", 16, now);
+    uint8_t c1[DK__COOKIE_LEN], c2[DK__COOKIE_LEN];
+    ck_assert_dk_ok(dk__cookie_mint(&jar.current, tid_a, &ch, c1));
+    ck_assert_dk_ok(dk__cookie_mint(&other.current, tid_a, &ch, c2));
+    ck_assert_int_eq(memcmp(c1, c2, sizeof c1), 0);
+    /* The formula, pinned: HMAC-SHA256(secret, transport id || version ||
+     * random || session id || suites || compression), as wolfSSL computes
+     * it (value from Python's hmac module). */
+    static const uint8_t pinned[32] = {0x4a, 0xdf, 0xc5, 0xe4, 0xa6, 0x38, 0xb4, 0x32,
+                                       0xe5, 0x3b, 0xbb, 0x77, 0x03, 0x00, 0xa7, 0x36,
+                                       0xed, 0x48, 0x29, 0x5e, 0x1e, 0x43, 0xa9, 0xfe,
+                                       0xc3, 0x61, 0x92, 0x3a, 0x24, 0x31, 0x98, 0x2c};
+    ck_assert_int_eq(memcmp(c1, pinned, sizeof pinned), 0);
+    ck_assert_int_eq(dk__cookie_jar_timeout(&jar, now), 10);
+    jar.interval_ms = 0;
+    ck_assert_int_eq(dk__cookie_jar_timeout(&jar, now), -1);
+}
+END_TEST
+
 START_TEST(library_info)
 {
     ck_assert_dk_ok(dk_init());
@@ -254,6 +427,8 @@ int main(void)
     tcase_add_test(tc, addresses);
     tcase_add_test(tc, pem_round_trip);
     tcase_add_test(tc, errors_and_log);
+    tcase_add_test(tc, client_hello_parser);
+    tcase_add_test(tc, cookies);
     tcase_add_test(tc, library_info);
     suite_add_tcase(s, tc);
     return tu_run(s);

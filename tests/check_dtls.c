@@ -244,12 +244,12 @@ START_TEST(verify_successes)
     dk_tls_options_free(ov);
     /* An IP literal is checked against the certificate's iPAddress names. */
     dk_tls_options *ip = tu_client_opts();
-    ck_assert_int_eq(try_connect("server-chain.pem", "server.key", "127.0.0.1", ip, &err, why,
-                                 sizeof why, NULL),
-                     DK_DTLS_CONNECTED);
-    ck_assert_int_eq(try_connect("server-chain.pem", "server.key", "127.0.0.2", ip, &err, why,
-                                 sizeof why, NULL),
-                     DK_DTLS_ERROR_HOSTNAME_MISMATCH);
+    ck_assert_int_eq(
+        try_connect("server-chain.pem", "server.key", "127.0.0.1", ip, &err, why, sizeof why, NULL),
+        DK_DTLS_CONNECTED);
+    ck_assert_int_eq(
+        try_connect("server-chain.pem", "server.key", "127.0.0.2", ip, &err, why, sizeof why, NULL),
+        DK_DTLS_ERROR_HOSTNAME_MISMATCH);
     dk_tls_options_free(ip);
     dk_cert_free(ca);
 }

@@ -1,0 +1,162 @@
+#!/bin/bash
+# Cross-implementation matrix: the echo_server of every dtlskit build against
+# the echo_client of every build, and each build against the real peers
+# `openssl s_server/s_client -dtls1_2` and `gnutls-serv/gnutls-cli --udp`.
+# Each cell is a verified handshake (test CA, host name "localhost") and three
+# echoed messages. Prints the matrix as a table; exits 1 when a cell fails.
+#
+#   tests/interop_matrix.sh build/openssl build/mbedtls build/wolfssl
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+certs="$root/tests/certs"
+builds=("$@")
+[ ${#builds[@]} -gt 0 ] || { echo "usage: $0 BUILD_DIR..."; exit 2; }
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+have_openssl=no; command -v openssl >/dev/null && have_openssl=yes
+have_gnutls=no; command -v gnutls-serv >/dev/null && command -v gnutls-cli >/dev/null && have_gnutls=yes
+
+wait_for() { # file pattern tries
+    local i=0
+    until grep -q "$2" "$1" 2>/dev/null; do
+        i=$((i + 1)); [ "$i" -lt "$3" ] || return 1
+        sleep 0.05
+    done
+}
+free_port() { echo $((20000 + (RANDOM * 7 + $$) % 40000)); }
+
+# start_server KIND -> sets $port (and $newline for line-oriented servers);
+# returns non-zero when the server did not come up.
+start_server() {
+    local kind=$1 log="$work/server.log" try
+    : >"$log"
+    newline=""
+    case "$kind" in
+    s_server)
+        for try in 1 2 3; do
+            port=$(free_port)
+            coproc SRV { exec timeout 60 openssl s_server -dtls1_2 -accept "127.0.0.1:$port" \
+                -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key" 2>&1; }
+            pids+=("$SRV_PID")
+            exec 4<&"${SRV[0]}" 5>&"${SRV[1]}"
+            ( while IFS= read -r line <&4; do
+                  printf '%s\n' "$line" >>"$log"
+                  case "$line" in *"interop #"*) printf 'interop #%s\n' "${line##*interop #}" >&5 ;; esac
+              done ) &
+            pids+=("$!")
+            newline="--newline"
+            wait_for "$log" ACCEPT 100 && return 0
+            kill "$SRV_PID" 2>/dev/null
+        done
+        return 1 ;;
+    gnutls-serv)
+        for try in 1 2 3; do
+            port=$(free_port)
+            timeout 60 gnutls-serv --udp --echo -p "$port" --x509certfile "$certs/server-chain.pem" \
+                --x509keyfile "$certs/server.key" >"$log" 2>&1 &
+            pids+=("$!")
+            wait_for "$log" "listening on IPv4" 100 && return 0
+        done
+        return 1 ;;
+    *)
+        "$kind/examples/echo_server" --port 0 --seconds 60 --bind 127.0.0.1 \
+            --cert "$certs/server-chain.pem" --key "$certs/server.key" >"$log" 2>&1 &
+        pids+=("$!")
+        wait_for "$log" '^listening on port' 200 || return 1
+        port=$(sed -n 's/^listening on port //p' "$log") ;;
+    esac
+}
+
+stop_servers() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    pids=()
+}
+
+# run_client KIND: three verified echoes against 127.0.0.1:$port.
+run_client() {
+    local kind=$1 out="$work/client.log" i cl
+    case "$kind" in
+    s_client)
+        rm -f "$work/in"; mkfifo "$work/in"
+        timeout 20 openssl s_client -dtls1_2 -connect "127.0.0.1:$port" -CAfile "$certs/ca.pem" \
+            -verify_return_error -verify_hostname localhost -servername localhost \
+            <"$work/in" >"$out" 2>&1 &
+        cl=$!
+        exec 3>"$work/in"
+        wait_for "$out" 'Verify return code: 0' 200 || { exec 3>&-; kill $cl 2>/dev/null; return 1; }
+        for i in 0 1 2; do
+            printf 'interop #%d\n' "$i" >&3
+            wait_for "$out" "^interop #$i" 100 || { exec 3>&-; kill $cl 2>/dev/null; return 1; }
+        done
+        exec 3>&-
+        wait $cl 2>/dev/null
+        return 0 ;;
+    gnutls-cli)
+        rm -f "$work/in"; mkfifo "$work/in"
+        timeout 20 gnutls-cli --udp --x509cafile "$certs/ca.pem" -p "$port" localhost \
+            <"$work/in" >"$out" 2>&1 &
+        cl=$!
+        exec 3>"$work/in"
+        wait_for "$out" 'Handshake was completed' 200 || { exec 3>&-; kill $cl 2>/dev/null; return 1; }
+        for i in 0 1 2; do
+            printf 'interop #%d\n' "$i" >&3
+            wait_for "$out" "^interop #$i" 100 || { exec 3>&-; kill $cl 2>/dev/null; return 1; }
+        done
+        exec 3>&-
+        wait $cl 2>/dev/null
+        return 0 ;;
+    *)
+        "$kind/examples/echo_client" --host 127.0.0.1 --port "$port" --ca "$certs/ca.pem" \
+            --hostname localhost --message interop $newline --count 3 --timeout 15 >"$out" 2>&1 ;;
+    esac
+}
+
+label() {
+    case "$1" in
+    s_server | s_client | gnutls-serv | gnutls-cli) echo "$1" ;;
+    *) echo "$(basename "$1")" ;;
+    esac
+}
+
+servers=("${builds[@]}")
+clients=("${builds[@]}")
+[ $have_openssl = yes ] && { servers+=(s_server); clients+=(s_client); }
+[ $have_gnutls = yes ] && { servers+=(gnutls-serv); clients+=(gnutls-cli); }
+external() { case "$1" in s_server | s_client | gnutls-serv | gnutls-cli) return 0 ;; esac; return 1; }
+
+failures=0 cells=0
+declare -A result
+for s in "${servers[@]}"; do
+    for c in "${clients[@]}"; do
+        if external "$s" && external "$c"; then
+            result["$s|$c"]="-"; continue
+        fi
+        cells=$((cells + 1))
+        if start_server "$s" && run_client "$c"; then
+            result["$s|$c"]="ok"
+        else
+            result["$s|$c"]="FAIL"
+            failures=$((failures + 1))
+            echo "--- FAIL: server $(label "$s") / client $(label "$c")"
+            tail -15 "$work/server.log" "$work/client.log" 2>/dev/null
+        fi
+        stop_servers
+    done
+done
+
+echo
+printf '%-14s' 'server\client'
+for c in "${clients[@]}"; do printf ' %-11s' "$(label "$c")"; done
+echo
+for s in "${servers[@]}"; do
+    printf '%-14s' "$(label "$s")"
+    for c in "${clients[@]}"; do printf ' %-11s' "${result["$s|$c"]}"; done
+    echo
+done
+[ $have_openssl = yes ] || echo "SKIP: openssl command not installed"
+[ $have_gnutls = yes ] || echo "SKIP: gnutls-bin not installed"
+echo "interop: $((cells - failures)) passed, $failures failed"
+[ $failures -eq 0 ]
