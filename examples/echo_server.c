@@ -220,8 +220,8 @@ int main(int argc, char **argv)
     dk_dtls_server_stats ds;
     dk_udp_server_get_stats(server, &us);
     dk_dtls_server_get_stats(dtls, &ds);
-    printf("stats: %llu datagrams, %llu HelloVerifyRequests, %llu cookies accepted, "
-           "%llu refused, %llu pending dropped\n",
+    printf("stats: %llu datagrams received, %llu HelloVerifyRequests sent, %llu cookies "
+           "accepted, %llu datagrams stopped by the admission filter, %llu pending dropped\n",
            (unsigned long long)us.datagrams_received, (unsigned long long)ds.hello_verify_sent,
            (unsigned long long)ds.cookies_accepted, (unsigned long long)us.dropped_filtered,
            (unsigned long long)us.dropped_pending_full);
