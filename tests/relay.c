@@ -31,6 +31,7 @@ struct tu_relay {
     int glued_count;
     tu_impair up, down;
     uint64_t count_up, count_down;
+    size_t largest_up, largest_down;
     uint64_t rng;
     held *queue;
     size_t nq;
@@ -146,6 +147,9 @@ static void impair(tu_relay *r, bool up, const uint8_t *d, size_t n)
 {
     tu_impair *im = up ? &r->up : &r->down;
     im->seen++;
+    size_t *largest = up ? &r->largest_up : &r->largest_down;
+    if (n > *largest)
+        *largest = n;
     if (im->loss > 0 && rnd(r) < im->loss) {
         im->dropped++;
         return;
@@ -242,6 +246,11 @@ tu_impair *tu_relay_up(tu_relay *r)
 tu_impair *tu_relay_down(tu_relay *r)
 {
     return &r->down;
+}
+
+size_t tu_relay_largest(const tu_relay *r, bool up)
+{
+    return up ? r->largest_up : r->largest_down;
 }
 
 uint64_t tu_relay_count(const tu_relay *r, bool up)

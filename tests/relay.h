@@ -39,6 +39,8 @@ void tu_relay_retarget(tu_relay *r, const char *server_ip, int server_port);
 /* Impairments per direction (up: client to server). */
 tu_impair *tu_relay_up(tu_relay *r);
 tu_impair *tu_relay_down(tu_relay *r);
+/* Largest datagram seen in a direction (before impairments). */
+size_t tu_relay_largest(const tu_relay *r, bool up);
 /* Counts of datagrams forwarded up and down. */
 uint64_t tu_relay_count(const tu_relay *r, bool up);
 void tu_relay_free(tu_relay *r);
