@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Shared by scripts/demo, scripts/check and scripts/bench: dependency
 # installation and the autotools bootstrap. Sourced, not run.
 
@@ -8,7 +9,7 @@ clang libclang-rt-14-dev iproute2"
 
 # Backends whose implementation passes the conformance suite; scripts/check
 # tests each of them whose library is installed.
-DK_BACKENDS="openssl"
+export DK_BACKENDS="openssl"
 
 dk_root=$(cd "$(dirname "$0")/.." && pwd)
 dk_jobs=$(nproc 2>/dev/null || echo 2)
