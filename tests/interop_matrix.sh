@@ -36,7 +36,7 @@ start_server() {
     newline=""
     case "$kind" in
     s_server)
-        for try in 1 2 3; do
+        for _ in 1 2 3; do
             port=$(free_port)
             coproc SRV { exec timeout 60 openssl s_server -dtls1_2 -accept "127.0.0.1:$port" \
                 -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key" 2>&1; }
@@ -53,7 +53,7 @@ start_server() {
         done
         return 1 ;;
     gnutls-serv)
-        for try in 1 2 3; do
+        for _ in 1 2 3; do
             port=$(free_port)
             timeout 60 gnutls-serv --udp --echo -p "$port" --x509certfile "$certs/server-chain.pem" \
                 --x509keyfile "$certs/server.key" >"$log" 2>&1 &
