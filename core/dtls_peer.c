@@ -429,6 +429,11 @@ dk_err dk_dtls_peer_put_packet(dk_dtls_peer *p, const void *data, size_t len)
     if (p->status != DK_DTLS_CONNECTED)
         return DK_FAIL(DK_ERR_STATE, "session is %s, not connected",
                        dk_dtls_status_name(p->status));
+    /* Asked each time: a library may raise it after the handshake (mbedTLS
+     * keeps a reduced MTU until the peer's first record). */
+    size_t mp = DK__BK->session->max_payload(SESS(p));
+    if (mp)
+        p->max_payload = (int)mp;
     if (len > (size_t)p->max_payload)
         return DK_FAIL(DK_ERR_TOO_BIG,
                        "%zu bytes: a record within the %d-byte MTU carries at most %d", len,
@@ -524,6 +529,11 @@ int dk_dtls_peer_get_max_packet_size(const dk_dtls_peer *p)
 {
     if (!p)
         return 0;
+    if (p->status == DK_DTLS_CONNECTED) {
+        size_t mp = DK__BK->session->max_payload(SESS(p));
+        if (mp)
+            return (int)mp;
+    }
     if (p->max_payload)
         return p->max_payload;
     /* Not started: assume an IPv6 path. */

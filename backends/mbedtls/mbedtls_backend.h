@@ -2,13 +2,84 @@
 #ifndef DK_MBEDTLS_BACKEND_H
 #define DK_MBEDTLS_BACKEND_H
 
+#include <mbedtls/asn1.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
 
 #include <dtlskit/backend.h>
 
 extern const dk_bk_library_ops dk_mbed_library_ops;
+extern const dk_bk_key_ops dk_mbed_key_ops;
+extern const dk_bk_cert_ops dk_mbed_cert_ops;
+extern const dk_bk_ctx_ops dk_mbed_ctx_ops;
+extern const dk_bk_session_ops dk_mbed_session_ops;
+
+struct dk_bk_key {
+    mbedtls_pk_context pk;
+    bool public_only;
+};
+
+/* One certificate per object: `crt` is never linked to another one. */
+struct dk_bk_cert {
+    mbedtls_x509_crt crt;
+};
+
+/* One configuration shared by every session of the context. `own` and
+ * `trust` are chains copied from the certificates given, because mbedTLS
+ * wants linked lists and the caller's objects must stay unlinked. */
+struct dk_bk_ctx {
+    mbedtls_ssl_config conf;
+    mbedtls_x509_crt own;
+    mbedtls_x509_crt trust;
+    dk_bk_role role;
+    bool verify_peer;
+    bool require_peer_cert;
+    unsigned rto_initial_ms, rto_max_ms;
+};
 
 /* The process-wide DRBG, seeded at init; thread-safe (MBEDTLS_THREADING_C). */
 mbedtls_ctr_drbg_context *dk_mbed_drbg(void);
+
+/* Writes mbedTLS's text for `ret` into `reason`, after `prefix` (may be
+ * NULL). */
+void dk_mbed_reason(int ret, const char *prefix, char *reason, size_t cap);
+
+/* True for the errors an encrypted key gives without its right password. */
+bool dk_mbed_is_password_error(int ret);
+
+/* A new certificate object from one DER certificate (copied). */
+dk_err dk_mbed_cert_from_der(const uint8_t *der, size_t len, dk_bk_cert **out, char *reason,
+                             size_t cap);
+
+/* Encrypted PKCS#8 keys, which mbedTLS 2.28 cannot decrypt with AES
+ * (mbedtls_pkcs8.c). `data` is DER, or PEM with its NUL counted in `len`.
+ * Returns 0 with `pk` set, MBEDTLS_ERR_PK_PASSWORD_REQUIRED (encrypted, no
+ * password) or _MISMATCH, MBEDTLS_ERR_PK_FEATURE_UNAVAILABLE when `data` is
+ * no PBES2-encrypted PKCS#8 (mbedTLS parses it), or another error. */
+int dk_mbed_pkcs8_parse(mbedtls_pk_context *pk, const uint8_t *data, size_t len,
+                        const char *password);
+
+/* "CN=x, O=y" in certificate order, values in UTF-8, as the OpenSSL
+ * backend writes them (mbedtls_names.c). */
+dk_err dk_mbed_name_format(const mbedtls_x509_name *name, char *buf, size_t cap);
+
+/* Builds the list mbedtls_x509write_crt wants from "KEY=value,KEY=value"
+ * (validated by the core), keeping repeated keys and any character in the
+ * values. Free with mbedtls_asn1_free_named_data_list(). */
+int dk_mbed_name_build(const char *subject, mbedtls_asn1_named_data **head);
+
+/* Name checks mbedTLS 2.28 cannot do (mbedtls_hostname.c): `name` is a host
+ * name (dNSName SANs with wildcards, else the CN) or an IP literal
+ * (iPAddress SANs). */
+bool dk_mbed_is_ip_literal(const char *name);
+bool dk_mbed_cert_matches_name(const mbedtls_x509_crt *crt, const char *name);
+
+/* Verification flags as one line of text. */
+void dk_mbed_verify_text(uint32_t flags, char *buf, size_t cap);
+
+/* The name of a TLS alert, as OpenSSL spells it ("bad certificate"). */
+const char *dk_mbed_alert_name(int desc);
 
 #endif

@@ -24,6 +24,9 @@ mbedtls_ctr_drbg_context *dk_mbed_drbg(void)
 static dk_err mbed_init(void)
 {
     static const char pers[] = "dtlskit";
+    /* Written once here, before any thread can ask for it. */
+    strcpy(version_buf, "mbed TLS ");
+    mbedtls_version_get_string(version_buf + strlen(version_buf));
     mbedtls_entropy_init(&entropy);
     mbedtls_ctr_drbg_init(&drbg);
     if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, (const unsigned char *)pers,
@@ -35,16 +38,13 @@ static dk_err mbed_init(void)
 
 static const char *mbed_version(void)
 {
-    if (!version_buf[0]) {
-        strcpy(version_buf, "mbed TLS ");
-        mbedtls_version_get_string(version_buf + strlen(version_buf));
-    }
     return version_buf;
 }
 
 static uint32_t mbed_caps(void)
 {
-    uint32_t caps = DK_CAP_KEYGEN_EC | DK_CAP_SELF_SIGNED | DK_CAP_CLIENT_AUTH;
+    /* DK_CAP_MTU: mbedtls_ssl_set_mtu fragments handshake messages. */
+    uint32_t caps = DK_CAP_KEYGEN_EC | DK_CAP_SELF_SIGNED | DK_CAP_CLIENT_AUTH | DK_CAP_MTU;
 #if defined(MBEDTLS_GENPRIME) && defined(MBEDTLS_RSA_C)
     caps |= DK_CAP_KEYGEN_RSA;
 #endif

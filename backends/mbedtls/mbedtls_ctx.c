@@ -1,0 +1,181 @@
+/* mbedTLS backend: one mbedtls_ssl_config per context, DTLS 1.2 only,
+ * shared by all the sessions made from it. */
+#include <mbedtls/ssl.h>
+#include <mbedtls/ssl_ciphersuites.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mbedtls_backend.h"
+
+#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+
+/* ECDHE with AEAD only, in the OpenSSL backend's order. */
+static const int ciphersuites[] = {
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+#if defined(MBEDTLS_CHACHAPOLY_C)
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+#endif
+    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    0,
+};
+
+/* The core verified the cookie before the session existed, and the session
+ * put that very cookie in its client transport id (the only per-session
+ * value this callback sees): accept exactly it. */
+static int cookie_check(void *unused, const unsigned char *cookie, size_t len,
+                        const unsigned char *id, size_t id_len)
+{
+    (void)unused;
+    if (!id || len != id_len || len == 0)
+        return -1;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < len; i++)
+        diff |= cookie[i] ^ id[i];
+    return diff ? -1 : 0;
+}
+
+/* HelloVerifyRequests come from the core: refusing to write a cookie keeps
+ * mbedTLS from sending one of its own. */
+static int cookie_write(void *unused, unsigned char **p, unsigned char *end,
+                        const unsigned char *id, size_t id_len)
+{
+    (void)unused;
+    (void)p;
+    (void)end;
+    (void)id;
+    (void)id_len;
+    return -1;
+}
+
+/* Appends copies of `certs` to `chain`. */
+static int copy_certs(mbedtls_x509_crt *chain, const dk_bk_cert *const *certs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int ret = mbedtls_x509_crt_parse_der(chain, certs[i]->crt.raw.p, certs[i]->crt.raw.len);
+        if (ret != 0)
+            return ret;
+    }
+    return 0;
+}
+
+static int use_own(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
+{
+    if (!p->key || !p->chain_len) {
+        *why = "a server needs a key and a certificate";
+        return p->role == DK_BK_SERVER ? MBEDTLS_ERR_SSL_BAD_INPUT_DATA : 0;
+    }
+    *why = "own certificate refused";
+    int ret = copy_certs(&c->own, p->chain, p->chain_len);
+    if (ret == 0 && mbedtls_pk_check_pair(&c->own.pk, &p->key->pk) != 0) {
+        *why = "the key does not match the certificate";
+        return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+    }
+    if (ret == 0) /* the core keeps the key alive as long as the context */
+        ret = mbedtls_ssl_conf_own_cert(&c->conf, &c->own, (mbedtls_pk_context *)&p->key->pk);
+    return ret;
+}
+
+static int use_trust(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
+{
+    int ret = 0;
+    *why = "trusted certificates refused";
+    if (p->trusted_len) {
+        ret = copy_certs(&c->trust, p->trusted, p->trusted_len);
+    } else if (p->use_system_ca) {
+        /* Certificates mbedTLS cannot read are skipped (a positive
+         * result); a missing or unreadable store leaves nothing trusted
+         * and verification fails, as with OpenSSL. */
+        ret = mbedtls_x509_crt_parse_file(&c->trust, SYSTEM_CA_FILE);
+        if (ret != MBEDTLS_ERR_X509_ALLOC_FAILED)
+            ret = 0;
+    }
+    if (ret == 0 && c->trust.version != 0)
+        mbedtls_ssl_conf_ca_chain(&c->conf, &c->trust, NULL);
+    return ret;
+}
+
+static int authmode(const dk_bk_ctx_params *p)
+{
+    if (!p->verify_peer)
+        return MBEDTLS_SSL_VERIFY_NONE;
+    if (p->role == DK_BK_SERVER && !p->require_peer_cert)
+        return MBEDTLS_SSL_VERIFY_OPTIONAL; /* a bad certificate still fails: see the session */
+    return MBEDTLS_SSL_VERIFY_REQUIRED;
+}
+
+static int configure(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
+{
+    mbedtls_ssl_config *conf = &c->conf;
+    *why = "configuration refused";
+    int ret = mbedtls_ssl_config_defaults(
+        conf, p->role == DK_BK_SERVER ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+        MBEDTLS_SSL_TRANSPORT_DATAGRAM, MBEDTLS_SSL_PRESET_DEFAULT);
+    if (ret != 0)
+        return ret;
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_ciphersuites(conf, ciphersuites);
+    mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, dk_mbed_drbg());
+    mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+    mbedtls_ssl_conf_session_tickets(conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+    mbedtls_ssl_conf_dtls_anti_replay(conf, MBEDTLS_SSL_ANTI_REPLAY_ENABLED);
+    /* mbedTLS gives up once its timer reaches `max`, while the contract
+     * keeps retransmitting at the maximum until the core's handshake
+     * timeout: mbedTLS gets an unreachable maximum and the session caps
+     * each timer at rto_max_ms (see timer_set in mbedtls_session.c). */
+    mbedtls_ssl_conf_handshake_timeout(conf, p->rto_initial_ms, UINT32_MAX);
+    mbedtls_ssl_conf_authmode(conf, authmode(p));
+    if (p->role == DK_BK_SERVER)
+        mbedtls_ssl_conf_dtls_cookies(conf, cookie_write, cookie_check, NULL);
+    ret = use_own(c, p, why);
+    if (ret == 0)
+        ret = use_trust(c, p, why);
+    return ret;
+}
+
+static void ctx_free(dk_bk_ctx *c)
+{
+    if (!c)
+        return;
+    mbedtls_ssl_config_free(&c->conf);
+    mbedtls_x509_crt_free(&c->own);
+    mbedtls_x509_crt_free(&c->trust);
+    free(c);
+}
+
+static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reason, size_t cap)
+{
+    dk_bk_ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return DK_ERR_NOMEM;
+    mbedtls_ssl_config_init(&c->conf);
+    mbedtls_x509_crt_init(&c->own);
+    mbedtls_x509_crt_init(&c->trust);
+    c->role = p->role;
+    c->verify_peer = p->verify_peer;
+    c->require_peer_cert = p->require_peer_cert;
+    c->rto_initial_ms = p->rto_initial_ms;
+    c->rto_max_ms = p->rto_max_ms;
+    const char *why = NULL;
+    int ret = configure(c, p, &why);
+    if (ret != 0) {
+        ctx_free(c);
+        if (ret == MBEDTLS_ERR_SSL_ALLOC_FAILED || ret == MBEDTLS_ERR_X509_ALLOC_FAILED)
+            return DK_ERR_NOMEM;
+        dk_mbed_reason(ret, why, reason, cap);
+        return DK_ERR_TLS;
+    }
+    *out = c;
+    return DK_OK;
+}
+
+const dk_bk_ctx_ops dk_mbed_ctx_ops = {
+    .size = sizeof(dk_bk_ctx_ops),
+    .create = ctx_create,
+    .free = ctx_free,
+};

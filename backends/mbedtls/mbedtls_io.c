@@ -1,0 +1,119 @@
+/* mbedTLS backend: what stands between a session and the core. The send
+ * callback hands each datagram to the core, the receive callback returns
+ * the one datagram the core fed, and the timer callbacks run mbedTLS's
+ * retransmission timer on the core's clock. No socket, no sleep. */
+#include <limits.h>
+#include <mbedtls/ssl.h>
+#include <string.h>
+
+#include "mbedtls_backend.h"
+#include "mbedtls_session.h"
+
+#define RECORD_HEADER 13 /* DTLS: type, version, epoch, sequence, length */
+
+static size_t record_len(const uint8_t *rec)
+{
+    return (size_t)rec[11] << 8 | rec[12];
+}
+
+/* Remembers whether an alert left, so that a failed handshake sends one
+ * only when mbedTLS did not. The record type is in clear in DTLS 1.2. */
+static void note_alerts(dk_bk_session *s, const uint8_t *d, size_t n)
+{
+    for (size_t off = 0; off + RECORD_HEADER <= n; off += RECORD_HEADER + record_len(d + off))
+        if (d[off] == MBEDTLS_SSL_MSG_ALERT)
+            s->alert_sent = true;
+}
+
+static int bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+    dk_bk_session *s = ctx;
+    note_alerts(s, buf, len);
+    /* A send that fails is a datagram lost on the way: the library's
+     * retransmission covers it, so report success. */
+    (void)s->io.send(s->io.user, buf, len);
+    return len > INT_MAX ? INT_MAX : (int)len;
+}
+
+/* An epoch-0 ClientHello anywhere in the datagram. */
+static bool has_client_hello(const uint8_t *d, size_t n)
+{
+    for (size_t off = 0; off + RECORD_HEADER < n; off += RECORD_HEADER + record_len(d + off))
+        if (d[off] == MBEDTLS_SSL_MSG_HANDSHAKE && d[off + 3] == 0 && d[off + 4] == 0 &&
+            d[off + RECORD_HEADER] == MBEDTLS_SSL_HS_CLIENT_HELLO)
+            return true;
+    return false;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t cap)
+{
+    dk_bk_session *s = ctx;
+    const uint8_t *d = s->in;
+    size_t n = s->in_len;
+    s->in = NULL;
+    s->in_len = 0;
+    if (!d)
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    /* After its handshake, an mbedTLS server takes a ClientHello from the
+     * same address as a reconnection: it checks the cookie and, valid or
+     * not, resets the session or fails it. Reconnections are the core's
+     * business (a new session), so such datagrams are dropped here. */
+    if (s->server && s->done && has_client_hello(d, n))
+        return MBEDTLS_ERR_SSL_WANT_READ;
+    /* Like recv() on a UDP socket: a short buffer truncates the datagram. */
+    if (n > cap)
+        n = cap;
+    memcpy(buf, d, n);
+    return n > INT_MAX ? INT_MAX : (int)n;
+}
+
+/* mbedTLS asks for `fin_ms` = its current retransmission timeout, which
+ * it doubles without limit (its own maximum is set out of reach, see
+ * mbedtls_ctx.c): the contract's maximum is applied here. */
+static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms)
+{
+    dk_bk_session *s = ctx;
+    if (fin_ms == 0) {
+        s->timer_on = false;
+        return;
+    }
+    if (fin_ms > s->rto_max_ms)
+        fin_ms = s->rto_max_ms;
+    if (int_ms > fin_ms)
+        int_ms = fin_ms;
+    uint64_t now = s->io.now_ms(s->io.user);
+    s->int_at = now + int_ms;
+    s->fin_at = now + fin_ms;
+    s->timer_on = true;
+}
+
+static int timer_get(void *ctx)
+{
+    const dk_bk_session *s = ctx;
+    if (!s->timer_on)
+        return -1;
+    uint64_t now = s->io.now_ms(s->io.user);
+    /* mbedTLS looks at the timer before reading: a datagram waiting is
+     * read first, so that an answer that came late does not also cost a
+     * retransmission. */
+    if (now >= s->fin_at && !s->in)
+        return 2;
+    return now >= s->int_at ? 1 : 0;
+}
+
+int dk_mbed_timer_left(const dk_bk_session *s)
+{
+    if (!s->timer_on)
+        return -1;
+    uint64_t now = s->io.now_ms(s->io.user);
+    if (now >= s->fin_at)
+        return 0;
+    uint64_t left = s->fin_at - now;
+    return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+void dk_mbed_session_io(dk_bk_session *s)
+{
+    mbedtls_ssl_set_bio(&s->ssl, s, bio_send, bio_recv, NULL);
+    mbedtls_ssl_set_timer_cb(&s->ssl, s, timer_set, timer_get);
+}

@@ -1,0 +1,266 @@
+/* mbedTLS backend: one DTLS session driven by the core. */
+#include <mbedtls/ssl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mbedtls_backend.h"
+#include "mbedtls_session.h"
+
+/* mbedTLS sizes an MTU in 16 bits. */
+static uint16_t mtu16(unsigned mtu)
+{
+    return mtu > UINT16_MAX ? UINT16_MAX : (uint16_t)mtu;
+}
+
+/* Client: SNI and the name to verify. mbedTLS 2.28 has one hostname for
+ * both, and matches it against dNSName entries and the CN only: it checks
+ * the name itself when it is the SNI name, the verify callback does in any
+ * other case (override, IP literal). */
+static int client_names(dk_bk_session *s, const dk_bk_session_params *p)
+{
+    int ret = 0;
+    if (p->sni)
+        ret = mbedtls_ssl_set_hostname(&s->ssl, p->sni);
+    if (ret == 0 && p->verify_name) {
+        s->verify_name = strdup(p->verify_name);
+        if (!s->verify_name)
+            return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+        s->own_name_check =
+            !p->sni || strcmp(p->sni, p->verify_name) != 0 || dk_mbed_is_ip_literal(p->verify_name);
+    }
+    return ret;
+}
+
+static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session_params *p,
+                           char *reason, size_t cap)
+{
+    s->io = p->io;
+    s->rto_max_ms = ctx->rto_max_ms;
+    s->mtu = p->mtu_payload;
+    s->server = p->role == DK_BK_SERVER;
+    s->strict_optional = s->server && ctx->verify_peer && !ctx->require_peer_cert;
+    mbedtls_ssl_init(&s->ssl);
+    int ret = mbedtls_ssl_setup(&s->ssl, &ctx->conf);
+    if (ret == 0) {
+        dk_mbed_session_io(s);
+        mbedtls_ssl_set_mtu(&s->ssl, mtu16(p->mtu_payload));
+        mbedtls_ssl_set_verify(&s->ssl, dk_mbed_verify_cb, s);
+        /* Cookie handoff: the transport id is what the cookie callback
+         * sees of the session, so it carries the cookie the core accepted
+         * (mbedTLS keeps a copy). */
+        if (s->server)
+            ret = mbedtls_ssl_set_client_transport_id(&s->ssl, p->cookie, p->cookie_len);
+        else
+            ret = client_names(s, p);
+    }
+    if (ret != 0) {
+        mbedtls_ssl_free(&s->ssl);
+        free(s->verify_name);
+        s->verify_name = NULL;
+        if (ret == MBEDTLS_ERR_SSL_ALLOC_FAILED)
+            return DK_ERR_NOMEM;
+        dk_mbed_reason(ret, "session setup refused", reason, cap);
+        return DK_ERR_TLS;
+    }
+    return DK_OK;
+}
+
+static void session_fini(dk_bk_session *s)
+{
+    mbedtls_ssl_free(&s->ssl);
+    free(s->verify_name);
+    s->verify_name = NULL;
+}
+
+static void session_feed(dk_bk_session *s, const uint8_t *data, size_t len)
+{
+    /* An empty datagram would read as end of file to mbedTLS. */
+    if (!len)
+        return;
+    s->in = data;
+    s->in_len = len;
+}
+
+/* Server with optional client certificates: mbedTLS's OPTIONAL lets some
+ * failures through (key usage is checked after the verify callback). */
+static dk_err check_optional_peer(dk_bk_session *s, char *reason, size_t cap)
+{
+    uint32_t flags = mbedtls_ssl_get_verify_result(&s->ssl);
+    if (!s->strict_optional || !mbedtls_ssl_get_peer_cert(&s->ssl) || flags == 0)
+        return DK_OK;
+    dk_mbed_verify_text(flags, reason, cap);
+    (void)mbedtls_ssl_send_alert_message(&s->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+                                         MBEDTLS_SSL_ALERT_MSG_BAD_CERT);
+    return DK_ERR_CERT_VERIFY;
+}
+
+/* mbedTLS answers a timer that expired with a retransmission and
+ * WANT_READ, before reading what was fed: call again until the fed
+ * datagram is consumed (the core feeds the next one after WOULD_BLOCK). */
+#define MAX_RETRIES 8
+
+static int step(dk_bk_session *s)
+{
+    int ret, n = 0;
+    do
+        ret = mbedtls_ssl_handshake(&s->ssl);
+    while (ret == MBEDTLS_ERR_SSL_WANT_READ && s->in && ++n < MAX_RETRIES);
+    return ret;
+}
+
+static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
+{
+    if (s->done)
+        return DK_OK;
+    int ret = step(s);
+    if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+        return DK_ERR_WOULD_BLOCK;
+    if (ret != 0)
+        return dk_mbed_handshake_error(s, ret, reason, cap);
+    dk_err e = check_optional_peer(s, reason, cap);
+    if (e != DK_OK)
+        return e;
+    s->done = true;
+    return DK_OK;
+}
+
+static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len,
+                           char *reason, size_t rcap)
+{
+    int ret, n = 0;
+    do
+        ret = mbedtls_ssl_read(&s->ssl, buf, cap);
+    while (ret == MBEDTLS_ERR_SSL_WANT_READ && s->in && ++n < MAX_RETRIES);
+    if (ret > 0) {
+        *out_len = (size_t)ret;
+        return DK_OK;
+    }
+    switch (ret) {
+    case 0: /* end of file: never from our receive callback */
+    case MBEDTLS_ERR_SSL_WANT_READ:
+    case MBEDTLS_ERR_SSL_WANT_WRITE:
+    case MBEDTLS_ERR_SSL_TIMEOUT: return DK_ERR_WOULD_BLOCK;
+    case MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: return DK_ERR_CLOSED;
+    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
+        snprintf(reason, rcap, "peer sent alert: %s",
+                 s->ssl.in_msg ? dk_mbed_alert_name(s->ssl.in_msg[1]) : "unknown");
+        return DK_ERR_TLS;
+    default: dk_mbed_reason(ret, "record layer failure", reason, rcap); return DK_ERR_TLS;
+    }
+}
+
+static dk_err session_write(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
+                            size_t cap)
+{
+    if (len == 0)
+        return DK_OK; /* as the OpenSSL backend: no empty records */
+    int ret = mbedtls_ssl_write(&s->ssl, data, len);
+    if (ret >= 0 && (size_t)ret == len)
+        return DK_OK;
+    if (ret >= 0)
+        snprintf(reason, cap, "only %d of %zu bytes fit in a record", ret, len);
+    else
+        dk_mbed_reason(ret, "write failed", reason, cap);
+    return DK_ERR_TLS;
+}
+
+static int session_timeout_ms(dk_bk_session *s)
+{
+    return dk_mbed_timer_left(s);
+}
+
+/* mbedTLS retransmits from inside a handshake step that finds the timer
+ * expired. */
+static dk_err session_handle_timeout(dk_bk_session *s, char *reason, size_t cap)
+{
+    if (s->done)
+        return DK_OK;
+    int ret = mbedtls_ssl_handshake(&s->ssl);
+    if (ret == 0 || ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+        return DK_OK;
+    return dk_mbed_handshake_error(s, ret, reason, cap);
+}
+
+static void session_close_notify(dk_bk_session *s)
+{
+    if (!s->done || s->close_sent)
+        return;
+    s->close_sent = true;
+    (void)mbedtls_ssl_close_notify(&s->ssl);
+}
+
+/* Before the handshake mbedTLS counts the record header only: estimate
+ * with the largest expansion of our suites (AES-GCM: explicit nonce and
+ * tag), as the contract wants a conservative figure. */
+#define HEADER_NONCE_TAG (13 + 8 + 16)
+
+static size_t session_max_payload(dk_bk_session *s)
+{
+    if (!s->done)
+        return s->mtu > HEADER_NONCE_TAG ? s->mtu - HEADER_NONCE_TAG : 0;
+    int n = mbedtls_ssl_get_max_out_record_payload(&s->ssl);
+    return n > 0 ? (size_t)n : 0;
+}
+
+static void session_set_mtu(dk_bk_session *s, unsigned mtu)
+{
+    s->mtu = mtu;
+    mbedtls_ssl_set_mtu(&s->ssl, mtu16(mtu));
+}
+
+static const char *session_cipher(dk_bk_session *s)
+{
+    const char *name = s->done ? mbedtls_ssl_get_ciphersuite(&s->ssl) : NULL;
+    return name ? name : "";
+}
+
+static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&s->ssl);
+    size_t count = 0;
+    for (const mbedtls_x509_crt *c = peer; c && c->raw.p; c = c->next)
+        count++;
+    if (!count)
+        return DK_OK;
+    dk_bk_cert **certs = calloc(count, sizeof *certs);
+    if (!certs)
+        return DK_ERR_NOMEM;
+    size_t k = 0;
+    dk_err e = DK_OK;
+    char reason[64];
+    for (const mbedtls_x509_crt *c = peer; e == DK_OK && k < count; c = c->next) {
+        e = dk_mbed_cert_from_der(c->raw.p, c->raw.len, &certs[k], reason, sizeof reason);
+        if (e == DK_OK)
+            k++;
+    }
+    if (e != DK_OK) {
+        for (size_t i = 0; i < k; i++)
+            dk_mbed_cert_ops.free(certs[i]);
+        free(certs);
+        return e;
+    }
+    *out = certs;
+    *n = k;
+    return DK_OK;
+}
+
+const dk_bk_session_ops dk_mbed_session_ops = {
+    .size = sizeof(dk_bk_session_ops),
+    .session_size = sizeof(struct dk_bk_session),
+    .init = session_init,
+    .fini = session_fini,
+    .feed = session_feed,
+    .handshake = session_handshake,
+    .read = session_read,
+    .write = session_write,
+    .timeout_ms = session_timeout_ms,
+    .handle_timeout = session_handle_timeout,
+    .close_notify = session_close_notify,
+    .max_payload = session_max_payload,
+    .set_mtu = session_set_mtu,
+    .cipher = session_cipher,
+    .peer_chain = session_peer_chain,
+};
