@@ -9,6 +9,7 @@
 
 #include "cookie.h"
 #include "pktbuf.h"
+#include "timer_heap.h"
 #include "tls_ctx.h"
 
 #define DK__DEFAULT_HS_TIMEOUT_MS  30000
@@ -41,6 +42,14 @@ struct dk_dtls_peer {
     const char *cipher; /* static string from the backend */
     char *reason;       /* allocated when there is one */
     int max_payload;
+    /* Tracking by the DTLS server that took the session in admission mode,
+     * for dk_dtls_server_poll(): its list, its attention queue, its timers. */
+    dk_dtls_server *tracker;
+    dk_dtls_peer *trk_prev, *trk_next;
+    dk_dtls_peer *att_next;
+    bool in_attention;
+    dk_dtls_status reported; /* status when last handed to the caller */
+    dk__heap_node timer;
     alignas(max_align_t) unsigned char session[]; /* backend session_size bytes */
 };
 
@@ -51,6 +60,9 @@ struct dk_dtls_server {
     dk__session_cfg cfg;
     dk_udp_server *attached;
     dk_dtls_server_stats stats;
+    dk_dtls_peer *tracked; /* sessions taken in admission mode */
+    dk_dtls_peer *att_head, *att_tail;
+    dk__heap timers;
 };
 
 /* A new session object able to hold a backend session. */
@@ -64,6 +76,16 @@ dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, 
 /* Ends the session with `status` (ERROR...) and a reason. */
 void dk__dtls_peer_fail(dk_dtls_peer *p, dk_dtls_status status, dk_err err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Recomputes a tracked session's timer and queues it for the caller's
+ * attention when it has packets or a new status. No-op when untracked. */
+void dk__dtls_peer_touch(dk_dtls_peer *p);
+
+/* Stops tracking (session freed, or server going away). */
+void dk__dtls_untrack(dk_dtls_peer *p);
+
+/* The absolute deadline of the session's next timer, or 0. */
+uint64_t dk__dtls_peer_deadline(const dk_dtls_peer *p, uint64_t now);
 
 /* Checks session settings; records errors against `func`. */
 dk_err dk__session_cfg_check_mtu(const char *func, int mtu);

@@ -146,8 +146,68 @@ void dk_dtls_peer_free(dk_dtls_peer *p)
 {
     if (!p)
         return;
+    dk__dtls_untrack(p);
     release_all(p);
     free(p);
+}
+
+/* ----------------------------------------------------------- tracking */
+
+static void attention_remove(dk_dtls_server *s, dk_dtls_peer *p)
+{
+    if (!p->in_attention)
+        return;
+    dk_dtls_peer *prev = NULL;
+    for (dk_dtls_peer *q = s->att_head; q; prev = q, q = q->att_next) {
+        if (q != p)
+            continue;
+        if (prev)
+            prev->att_next = p->att_next;
+        else
+            s->att_head = p->att_next;
+        if (s->att_tail == p)
+            s->att_tail = prev;
+        break;
+    }
+    p->att_next = NULL;
+    p->in_attention = false;
+}
+
+void dk__dtls_untrack(dk_dtls_peer *p)
+{
+    dk_dtls_server *s = p->tracker;
+    if (!s)
+        return;
+    attention_remove(s, p);
+    dk__heap_set(&s->timers, &p->timer, 0);
+    if (p->trk_prev)
+        p->trk_prev->trk_next = p->trk_next;
+    else
+        s->tracked = p->trk_next;
+    if (p->trk_next)
+        p->trk_next->trk_prev = p->trk_prev;
+    p->trk_prev = p->trk_next = NULL;
+    if (p->udp)
+        p->udp->owner = NULL;
+    p->tracker = NULL;
+}
+
+void dk__dtls_peer_touch(dk_dtls_peer *p)
+{
+    dk_dtls_server *s = p->tracker;
+    if (!s)
+        return;
+    uint64_t now = dk__now_ms();
+    (void)dk__heap_set(&s->timers, &p->timer, dk__dtls_peer_deadline(p, now));
+    if (!p->in_attention && (p->app.count || p->status != p->reported)) {
+        p->in_attention = true;
+        p->att_next = NULL;
+        if (s->att_tail)
+            s->att_tail->att_next = p;
+        else
+            s->att_head = p;
+        s->att_tail = p;
+    }
 }
 
 /* ---------------------------------------------------------------- I/O */
@@ -364,6 +424,7 @@ dk_err dk_dtls_peer_poll(dk_dtls_peer *p)
     if (got)
         p->last_rx = now;
     run_timers(p, now);
+    dk__dtls_peer_touch(p);
     return p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED ? DK_OK : p->error;
 }
 
@@ -487,6 +548,8 @@ void dk_dtls_peer_disconnect_from_peer(dk_dtls_peer *p)
         teardown(p);
         p->status = DK_DTLS_DISCONNECTED;
         p->error = DK_OK;
+        p->reported = p->status; /* the caller knows */
+        dk__dtls_peer_touch(p);
     }
 }
 
@@ -497,17 +560,25 @@ dk_dtls_status dk_dtls_peer_get_status(const dk_dtls_peer *p)
     return p ? p->status : DK_DTLS_DISCONNECTED;
 }
 
-int dk_dtls_peer_get_timeout_ms(const dk_dtls_peer *p)
+uint64_t dk__dtls_peer_deadline(const dk_dtls_peer *p, uint64_t now)
 {
-    if (!p || (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED))
-        return -1;
-    uint64_t now = dk__now_ms(), deadline = p->hs_deadline;
-    int bk = DK__BK->session->timeout_ms(SESS(p));
+    if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
+        return 0;
+    uint64_t deadline = p->hs_deadline;
+    int bk = DK__BK->session->timeout_ms((dk_bk_session *)(void *)p->session);
     if (bk >= 0)
         deadline = dk__deadline_min(deadline, now + (uint64_t)bk);
     if (p->status == DK_DTLS_CONNECTED && p->cfg.idle_timeout_ms > 0)
         deadline = dk__deadline_min(deadline, p->last_rx + (uint64_t)p->cfg.idle_timeout_ms);
-    return dk__ms_until(deadline, now);
+    return deadline;
+}
+
+int dk_dtls_peer_get_timeout_ms(const dk_dtls_peer *p)
+{
+    if (!p)
+        return -1;
+    uint64_t now = dk__now_ms();
+    return dk__ms_until(dk__dtls_peer_deadline(p, now), now);
 }
 
 int dk_dtls_peer_get_fd(const dk_dtls_peer *p)
@@ -648,7 +719,9 @@ dk_err dk_dtls_peer_set_idle_timeout(dk_dtls_peer *p, int ms)
     if (!p)
         return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
     dk_err e = dk__session_cfg_check_timeout(__func__, ms, true);
-    if (e == DK_OK)
+    if (e == DK_OK) {
         p->cfg.idle_timeout_ms = ms;
+        dk__dtls_peer_touch(p);
+    }
     return e;
 }

@@ -29,6 +29,7 @@ dk_dtls_server *dk_dtls_server_new(dk_err *err)
         return NULL;
     }
     dk__session_cfg_default(&s->cfg);
+    dk__heap_init(&s->timers);
     dk__set_err(err, DK_OK);
     return s;
 }
@@ -39,6 +40,9 @@ void dk_dtls_server_free(dk_dtls_server *s)
         return;
     if (s->attached)
         dk__udp_server_set_filter(s->attached, NULL, NULL);
+    while (s->tracked) /* the sessions live on, untracked */
+        dk__dtls_untrack(s->tracked);
+    dk__heap_destroy(&s->timers);
     dk__ctx_unref(s->ctx);
     dk_tls_options_free(s->opts);
     memset(&s->jar, 0, sizeof s->jar);
@@ -188,6 +192,17 @@ dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp
         dk__udp_peer_shutdown(udp);
         return p;
     }
+    /* In admission mode the server keeps track of the session for
+     * dk_dtls_server_poll(). */
+    if (s->attached && udp->server == s->attached) {
+        p->tracker = s;
+        p->trk_next = s->tracked;
+        if (s->tracked)
+            s->tracked->trk_prev = p;
+        s->tracked = p;
+        udp->owner = p;
+        p->reported = DK_DTLS_HANDSHAKING;
+    }
     /* Answer the ClientHello at once: the first flight leaves now. */
     (void)dk_dtls_peer_poll(p);
     return p;
@@ -306,7 +321,79 @@ dk_err dk_dtls_server_set_idle_timeout(dk_dtls_server *s, int ms)
 
 int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
 {
-    return s ? dk__cookie_jar_timeout(&s->jar, dk__now_ms()) : -1;
+    if (!s)
+        return -1;
+    uint64_t now = dk__now_ms();
+    int t = dk__cookie_jar_timeout(&s->jar, now);
+    const dk__heap_node *top = dk__heap_top(&s->timers);
+    if (top) {
+        int due = dk__ms_until(top->deadline, now);
+        if (t < 0 || due < t)
+            t = due;
+    }
+    if (s->att_head)
+        t = 0;
+    if (s->attached) {
+        int u = dk_udp_server_get_timeout_ms(s->attached);
+        if (u >= 0 && (t < 0 || u < t))
+            t = u;
+    }
+    return t;
+}
+
+#define PEER_OF_TIMER(n) ((dk_dtls_peer *)(void *)((char *)(n)-offsetof(dk_dtls_peer, timer)))
+/* Sessions whose timer is handled per call: bounds the work of one poll. */
+#define DUE_PER_POLL 256
+
+int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
+{
+    if (!s || (!ready && max > 0) || max < 0)
+        return DK_FAIL(DK_ERR_INVALID, "server or ready is NULL, or max is negative");
+    dk_udp_server *udp = s->attached;
+    if (!udp)
+        return DK_FAIL(DK_ERR_STATE, "attach the server to a UDP server first");
+    if (udp->fd < 0)
+        return DK_FAIL(DK_ERR_STATE, "the UDP server is not listening");
+    /* Replies the caller queued since the last call leave first. */
+    dk_udp_server_flush(udp);
+    dk__udp_server_cork(udp);
+    dk_err e = dk__udp_server_drain(udp);
+    /* Sessions that received datagrams. */
+    dk_udp_peer *u;
+    while ((u = dk__udp_server_next_ready(udp)))
+        if (u->owner)
+            (void)dk_dtls_peer_poll(u->owner);
+    /* Sessions whose timer is due: collected first, so that each runs once
+     * per call whatever its new deadline. */
+    dk_dtls_peer *due[DUE_PER_POLL];
+    int ndue = 0;
+    uint64_t now = dk__now_ms();
+    const dk__heap_node *top;
+    while (ndue < DUE_PER_POLL && (top = dk__heap_top(&s->timers)) && top->deadline <= now) {
+        dk_dtls_peer *p = PEER_OF_TIMER(top);
+        dk__heap_set(&s->timers, &p->timer, 0);
+        due[ndue++] = p;
+    }
+    for (int i = 0; i < ndue; i++)
+        (void)dk_dtls_peer_poll(due[i]);
+    /* What this poll produced (handshake flights...) leaves now. */
+    dk_udp_server_flush(udp);
+    dk__udp_server_uncork(udp);
+    if (e != DK_OK)
+        return e;
+    /* Hand over what needs the caller: packets to read, a new status. */
+    int n = 0;
+    while (n < max && s->att_head) {
+        dk_dtls_peer *p = s->att_head;
+        s->att_head = p->att_next;
+        if (!s->att_head)
+            s->att_tail = NULL;
+        p->att_next = NULL;
+        p->in_attention = false;
+        p->reported = p->status;
+        ready[n++] = p;
+    }
+    return n;
 }
 
 dk_err dk_dtls_server_get_stats(const dk_dtls_server *s, dk_dtls_server_stats *out)

@@ -55,6 +55,14 @@ struct dk_udp_server {
     int q_max_bytes;
     const dk__udp_filter *filter;
     void *filter_ctx;
+    /* Send batching: datagrams collect in `tx` while `cork` > 0 (inside a
+     * poll) or while `batching` is on, and leave with one sendmmsg. */
+    struct dk__txq *tx;
+    int cork;
+    bool batching;
+    /* Taken peers with an owner (a DTLS session tracked by a DTLS server)
+     * that received datagrams since the owner last looked. */
+    dk_udp_peer *ready_head;
     dk_udp_stats stats;
 };
 
@@ -86,11 +94,27 @@ struct dk_udp_peer {
     uint32_t q_max_packets;
     uint32_t q_max_bytes;
     dk__pool *pool; /* the server's, or the peer's own */
+    void *owner;    /* server slot: the DTLS session tracking it, or NULL */
+    dk_udp_peer *ready_next;
+    bool in_ready;
     dk__peer_counters st;
 };
 
 /* Sends a datagram from the server's socket; counted in its statistics. */
 dk_err dk__udp_server_send(dk_udp_server *server, const dk__addr *to, const void *data, size_t len);
+
+/* Holds sends in the batch until the matching uncork (nestable); uncork
+ * flushes when the count returns to zero and batching is off. */
+void dk__udp_server_cork(dk_udp_server *server);
+void dk__udp_server_uncork(dk_udp_server *server);
+
+/* Reads the socket as dk_udp_server_poll() does, without the argument
+ * checks (the caller holds a cork). */
+dk_err dk__udp_server_drain(dk_udp_server *server);
+
+/* The first taken peer with an owner that received datagrams since it was
+ * last returned, removed from that list; NULL when none. */
+dk_udp_peer *dk__udp_server_next_ready(dk_udp_server *server);
 
 /* Installs (or with NULL removes) the admission filter. The previous
  * filter's detached() is called. */

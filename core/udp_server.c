@@ -9,6 +9,9 @@
 #include "udp_internal.h"
 #include "udp_socket.h"
 
+static void flush_tx(dk_udp_server *s);
+static void unready(dk_udp_server *s, dk_udp_peer *p);
+
 #define PEER_OF(n) ((dk_udp_peer *)(void *)((char *)(n)-offsetof(dk_udp_peer, node)))
 
 static void list_append(dk__peer_list *l, dk_udp_peer *p)
@@ -81,8 +84,11 @@ void dk_udp_server_stop(dk_udp_server *s)
         destroy_pending(s, s->pending.head);
     /* Taken peers stay valid objects owned by the user; they only lose the
      * socket. They keep their reference on the server until freed. */
+    flush_tx(s);
     while (s->taken.head) {
         dk_udp_peer *p = s->taken.head;
+        unready(s, p);
+        p->owner = NULL;
         list_remove(&s->taken, p);
         dk__table_remove(&s->table, &p->node);
         dk__pktq_clear(&p->queue, &s->pool);
@@ -99,6 +105,7 @@ void dk__udp_server_unref(dk_udp_server *s)
         return;
     dk__table_destroy(&s->table);
     dk__pool_destroy(&s->pool);
+    free(s->tx);
     free(s);
 }
 
@@ -220,7 +227,11 @@ static void expire_pending(dk_udp_server *s, uint64_t now)
 
 int dk_udp_server_get_timeout_ms(const dk_udp_server *s)
 {
-    if (!s || s->fd < 0 || !s->pending.head)
+    if (!s || s->fd < 0)
+        return -1;
+    if (s->tx && s->tx->n)
+        return 0; /* batched datagrams wait for the next poll */
+    if (!s->pending.head)
         return -1;
     return dk__ms_until(s->pending.head->created_ms + (uint64_t)s->pending_timeout_ms,
                         dk__now_ms());
@@ -263,12 +274,8 @@ static void new_source(dk_udp_server *s, const dk__tnode *probe, const dk__rx *r
         s->stats.dropped_queue_full++;
 }
 
-dk_err dk_udp_server_poll(dk_udp_server *s)
+dk_err dk__udp_server_drain(dk_udp_server *s)
 {
-    if (!s)
-        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
-    if (s->fd < 0)
-        return DK_FAIL(DK_ERR_STATE, "server is not listening");
     uint64_t now = dk__now_ms();
     expire_pending(s, now);
     for (int b = 0; b < DK__SERVER_BATCHES_PER_POLL; b++) {
@@ -287,16 +294,39 @@ dk_err dk_udp_server_poll(dk_udp_server *s)
             dk__table_key(&s->table, &rx[i].src, &probe);
             dk__tnode *hit = dk__table_find(&s->table, &probe);
             if (hit) {
-                if (!dk__udp_peer_enqueue(PEER_OF(hit), &rx[i].src, rx[i].data, rx[i].len))
+                dk_udp_peer *p = PEER_OF(hit);
+                if (!dk__udp_peer_enqueue(p, &rx[i].src, rx[i].data, rx[i].len))
                     s->stats.dropped_queue_full++;
+                else if (p->owner && !p->in_ready) {
+                    p->in_ready = true;
+                    p->ready_next = s->ready_head;
+                    s->ready_head = p;
+                }
             } else {
                 new_source(s, &probe, &rx[i], now);
             }
         }
+        /* HelloVerifyRequests of this batch leave together. */
+        if (!s->batching)
+            flush_tx(s);
         if (n < DK__RX_BATCH)
             break;
     }
     return DK_OK;
+}
+
+dk_err dk_udp_server_poll(dk_udp_server *s)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    if (s->fd < 0)
+        return DK_FAIL(DK_ERR_STATE, "server is not listening");
+    dk__udp_server_cork(s);
+    dk_err e = dk__udp_server_drain(s);
+    if (s->batching)
+        flush_tx(s); /* poll is where batched sends leave */
+    dk__udp_server_uncork(s);
+    return e;
 }
 
 bool dk_udp_server_is_connection_available(dk_udp_server *s)
@@ -333,8 +363,24 @@ dk_udp_peer *dk_udp_server_take_connection(dk_udp_server *s, dk_err *err)
     return p;
 }
 
+static void unready(dk_udp_server *s, dk_udp_peer *p)
+{
+    if (!p->in_ready)
+        return;
+    for (dk_udp_peer **pp = &s->ready_head; *pp; pp = &(*pp)->ready_next) {
+        if (*pp == p) {
+            *pp = p->ready_next;
+            break;
+        }
+    }
+    p->ready_next = NULL;
+    p->in_ready = false;
+}
+
 void dk__udp_server_release_peer(dk_udp_server *s, dk_udp_peer *p)
 {
+    unready(s, p);
+    p->owner = NULL;
     if (p->kind == DK__PEER_TAKEN) {
         list_remove(&s->taken, p);
         dk__table_remove(&s->table, &p->node);
@@ -343,19 +389,87 @@ void dk__udp_server_release_peer(dk_udp_server *s, dk_udp_peer *p)
     p->kind = DK__PEER_DETACHED;
 }
 
+static void flush_tx(dk_udp_server *s)
+{
+    if (!s->tx || !s->tx->n || s->fd < 0)
+        return;
+    int n = s->tx->n;
+    int ok = dk__txq_flush(s->tx, s->fd);
+    s->stats.datagrams_sent += (uint64_t)ok;
+    s->stats.send_errors += (uint64_t)(n - ok);
+}
+
 dk_err dk__udp_server_send(dk_udp_server *s, const dk__addr *to, const void *data, size_t len)
 {
     if (s->fd < 0)
         return DK_ERR_CLOSED;
+    if (s->cork > 0 || s->batching) {
+        if (!s->tx) {
+            if (!(s->tx = malloc(sizeof *s->tx)))
+                goto direct;
+            s->tx->n = 0;
+            s->tx->used = 0;
+        }
+        if (!dk__txq_fits(s->tx, len))
+            flush_tx(s);
+        if (dk__txq_fits(s->tx, len)) {
+            dk__txq_add(s->tx, to, data, len);
+            s->stats.bytes_sent += len;
+            return DK_OK;
+        }
+    }
+direct:
+    flush_tx(s); /* keep the order of datagrams */
     int sys = 0;
     dk_err e = dk__sock_send(s->fd, to, data, len, &sys);
     if (e != DK_OK) {
         s->stats.send_errors++;
+        errno = sys;
         return e;
     }
     s->stats.datagrams_sent++;
     s->stats.bytes_sent += len;
     return DK_OK;
+}
+
+void dk__udp_server_cork(dk_udp_server *s)
+{
+    s->cork++;
+}
+
+void dk__udp_server_uncork(dk_udp_server *s)
+{
+    if (--s->cork == 0 && !s->batching)
+        flush_tx(s);
+}
+
+dk_err dk_udp_server_set_send_batching(dk_udp_server *s, bool enable)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    s->batching = enable;
+    if (!enable && !s->cork)
+        flush_tx(s);
+    return DK_OK;
+}
+
+dk_err dk_udp_server_flush(dk_udp_server *s)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    flush_tx(s);
+    return DK_OK;
+}
+
+dk_udp_peer *dk__udp_server_next_ready(dk_udp_server *s)
+{
+    dk_udp_peer *p = s->ready_head;
+    if (p) {
+        s->ready_head = p->ready_next;
+        p->ready_next = NULL;
+        p->in_ready = false;
+    }
+    return p;
 }
 
 void dk__udp_server_set_filter(dk_udp_server *s, const dk__udp_filter *filter, void *ctx)

@@ -203,6 +203,44 @@ dk_err dk__sock_send(int fd, const dk__addr *to, const void *data, size_t len, i
     return dk__errno_to_err(errno);
 }
 
+void dk__txq_add(dk__txq *q, const dk__addr *to, const void *data, size_t len)
+{
+    int i = q->n++;
+    uint8_t *slot = q->arena + q->used;
+    memcpy(slot, data, len);
+    q->used += len;
+    q->to[i] = *to;
+    q->iov[i].iov_base = slot;
+    q->iov[i].iov_len = len;
+    struct msghdr *h = &q->msgs[i].msg_hdr;
+    memset(h, 0, sizeof *h);
+    h->msg_name = &q->to[i].u;
+    h->msg_namelen = to->len;
+    h->msg_iov = &q->iov[i];
+    h->msg_iovlen = 1;
+}
+
+int dk__txq_flush(dk__txq *q, int fd)
+{
+    int i = 0, delivered = 0;
+    while (i < q->n) {
+        int r = sendmmsg(fd, q->msgs + i, (unsigned)(q->n - i), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break; /* socket buffer full: the rest is lost */
+            i++;       /* this one cannot go (unreachable...): skip it */
+            continue;
+        }
+        i += r;
+        delivered += r;
+    }
+    q->n = 0;
+    q->used = 0;
+    return delivered;
+}
+
 int dk__sock_wait_readable(int fd, int timeout_ms)
 {
     struct pollfd p = {.fd = fd, .events = POLLIN};

@@ -42,6 +42,34 @@ int dk__sock_recv_batch(int fd, dk__rx **rx);
  * through `*sys_errno` when not NULL. */
 dk_err dk__sock_send(int fd, const dk__addr *to, const void *data, size_t len, int *sys_errno);
 
+/* A batch of datagrams to send with one sendmmsg: each is copied into the
+ * batch's arena. */
+#define DK__TX_BATCH 32
+#define DK__TX_ARENA (64 * 1024)
+
+typedef struct dk__txq {
+    int n;
+    size_t used;
+    struct mmsghdr msgs[DK__TX_BATCH];
+    struct iovec iov[DK__TX_BATCH];
+    dk__addr to[DK__TX_BATCH];
+    uint8_t arena[DK__TX_ARENA];
+} dk__txq;
+
+/* True when one more datagram of `len` bytes fits in the batch. */
+static inline bool dk__txq_fits(const dk__txq *q, size_t len)
+{
+    return q->n < DK__TX_BATCH && q->used + len <= DK__TX_ARENA;
+}
+
+/* Appends a datagram (it must fit). */
+void dk__txq_add(dk__txq *q, const dk__addr *to, const void *data, size_t len);
+
+/* Writes the batch with sendmmsg and empties it. Returns how many
+ * datagrams the kernel took; the others (socket buffer full, errors) are
+ * lost, like any datagram on a network. */
+int dk__txq_flush(dk__txq *q, int fd);
+
 /* Waits until `fd` is readable or `timeout_ms` passes (-1: forever).
  * Returns 1 readable, 0 timeout, negative dk_err. */
 int dk__sock_wait_readable(int fd, int timeout_ms);

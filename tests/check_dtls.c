@@ -733,6 +733,97 @@ START_TEST(ipv6_session)
 }
 END_TEST
 
+/* dk_dtls_server_poll(): the server drives its sessions and reports only
+ * those that need the caller. */
+START_TEST(server_poll)
+{
+    tu_server *s = tu_server_start("127.0.0.1", "server-chain.pem", "server.key", true);
+    dk_dtls_peer *ready[64];
+    ck_assert_int_eq(dk_dtls_server_poll(NULL, ready, 1), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_dtls_server_poll(s->dtls, NULL, 1), DK_ERR_INVALID);
+    dk_dtls_server *lone = dk_dtls_server_new(NULL);
+    ck_assert_int_eq(dk_dtls_server_poll(lone, ready, 1), DK_ERR_STATE);
+    dk_dtls_server_free(lone);
+    ck_assert_dk_ok(dk_udp_server_set_send_batching(s->udp, true));
+    enum { N = 20 };
+    dk_tls_options *o = tu_client_opts();
+    dk_dtls_peer *c[N];
+    for (int i = 0; i < N; i++)
+        c[i] = tu_client("127.0.0.1", s->port, "localhost", o);
+    dk_dtls_peer *sess[N];
+    int nsess = 0, connected_reports = 0;
+    uint64_t end = tu_now_ms() + 10000;
+    while (connected_reports < N && tu_now_ms() < end) {
+        while (dk_udp_server_is_connection_available(s->udp)) {
+            dk_udp_peer *u = dk_udp_server_take_connection(s->udp, NULL);
+            dk_dtls_peer *p = dk_dtls_server_take_connection(s->dtls, u, NULL);
+            ck_assert_int_eq(dk_dtls_peer_get_status(p), DK_DTLS_HANDSHAKING);
+            ck_assert_int_lt(nsess, N);
+            sess[nsess++] = p;
+        }
+        int n = dk_dtls_server_poll(s->dtls, ready, 64);
+        ck_assert_int_ge(n, 0);
+        for (int i = 0; i < n; i++) {
+            ck_assert_int_eq(dk_dtls_peer_get_status(ready[i]), DK_DTLS_CONNECTED);
+            connected_reports++;
+        }
+        for (int i = 0; i < N; i++)
+            dk_dtls_peer_poll(c[i]);
+        tu_sleep_ms(1);
+    }
+    ck_assert_int_eq(connected_reports, N); /* each reported once */
+    /* Only the sessions that receive something are reported. */
+    for (int i = 0; i < N; i += 4)
+        ck_assert_dk_ok(dk_dtls_peer_put_packet(c[i], "ping", 4));
+    int got = 0;
+    end = tu_now_ms() + 5000;
+    while (got < N / 4 && tu_now_ms() < end) {
+        int n = dk_dtls_server_poll(s->dtls, ready, 64);
+        for (int i = 0; i < n; i++) {
+            char buf[16];
+            size_t len;
+            while (dk_dtls_peer_get_packet(ready[i], buf, sizeof buf, &len) == DK_OK) {
+                ck_assert_dk_ok(dk_dtls_peer_put_packet(ready[i], buf, len));
+                got++;
+            }
+        }
+        tu_sleep_ms(1);
+    }
+    ck_assert_int_eq(got, N / 4);
+    ck_assert_dk_ok(dk_udp_server_flush(s->udp));
+    for (int i = 0; i < N; i += 4)
+        ck_assert(tu_wait_packet(NULL, c[i], 5000));
+    /* Nothing happens: nothing is reported, and nothing is due soon. */
+    tu_sleep_ms(20);
+    ck_assert_int_eq(dk_dtls_server_poll(s->dtls, ready, 64), 0);
+    int t = dk_dtls_server_get_timeout_ms(s->dtls);
+    ck_assert_msg(t == -1 || t > 1000, "timeout %d", t);
+    /* A close is reported with its new status; a freed session is
+     * forgotten. */
+    dk_dtls_peer_disconnect_from_peer(c[1]);
+    dk_dtls_peer_free(c[2]);
+    int closed = 0;
+    end = tu_now_ms() + 5000;
+    while (!closed && tu_now_ms() < end) {
+        int n = dk_dtls_server_poll(s->dtls, ready, 64);
+        for (int i = 0; i < n; i++) {
+            ck_assert_int_eq(dk_dtls_peer_get_status(ready[i]), DK_DTLS_DISCONNECTED);
+            closed++;
+        }
+        tu_sleep_ms(1);
+    }
+    ck_assert_int_eq(closed, 1);
+    for (int i = 0; i < nsess; i++)
+        dk_dtls_peer_free(sess[i]);
+    ck_assert_int_eq(dk_dtls_server_poll(s->dtls, ready, 64), 0);
+    for (int i = 0; i < N; i++)
+        if (i != 2)
+            dk_dtls_peer_free(c[i]);
+    dk_tls_options_free(o);
+    tu_server_free(s);
+}
+END_TEST
+
 START_TEST(server_freed_before_sessions)
 {
     tu_server *s = tu_server_start("127.0.0.1", "server-chain.pem", "server.key", true);
@@ -780,6 +871,7 @@ int main(void)
     tcase_add_test(tc, cookie_rotation);
     tcase_add_test(tc, ipv6_session);
     tcase_add_test(tc, server_freed_before_sessions);
+    tcase_add_test(tc, server_poll);
     suite_add_tcase(s, tc);
     printf("backend: %s (%s)\n", dk_backend_name(), dk_backend_version());
     return tu_run(s);

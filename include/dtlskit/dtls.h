@@ -130,9 +130,24 @@ DK_API dk_err dk_dtls_server_set_mtu(dk_dtls_server *server, int mtu);
  *  "idle timeout" (default 0: off). */
 DK_API dk_err dk_dtls_server_set_idle_timeout(dk_dtls_server *server, int ms);
 
-/** Milliseconds until the server needs a call (cookie secret rotation), or
- *  -1. The rotation also happens lazily when a cookie is checked. */
+/** Milliseconds until the server needs a call: the earliest timer of the
+ *  sessions dk_dtls_server_poll() drives, batched datagrams or pending
+ *  expiry on the attached UDP server, cookie secret rotation; 0 when
+ *  sessions wait to be handed over; -1 when nothing is due. */
 DK_API int dk_dtls_server_get_timeout_ms(const dk_dtls_server *server);
+
+/** Drives every session this server took in admission mode at the cost of
+ *  the active ones only (Godot's loop polls every session, idle or not):
+ *  reads the attached UDP server's socket, processes the sessions that
+ *  received datagrams and those whose timer is due, sends their datagrams
+ *  together (sendmmsg), and stores in `ready` up to `max` sessions that need
+ *  the caller: packets to read or a new status (connected, disconnected,
+ *  error). A session is reported once per change: read all its packets.
+ *  Sessions not yet reported stay queued for the next call. Returns the
+ *  count, or a negative dk_err: DK_ERR_STATE (not attached, not listening),
+ *  DK_ERR_INVALID. Pending connections are still taken with the UDP server's
+ *  accept loop. dk_dtls_server_get_timeout_ms() says when to call again. */
+DK_API int dk_dtls_server_poll(dk_dtls_server *server, dk_dtls_peer **ready, int max);
 
 /** Copies the cookie counters. */
 DK_API dk_err dk_dtls_server_get_stats(const dk_dtls_server *server, dk_dtls_server_stats *out);

@@ -91,6 +91,19 @@ DK_API dk_err dk_udp_server_set_recv_buffer_size(dk_udp_server *server, int byte
  *  DK_ERR_SOCKET. Godot: poll(). */
 DK_API dk_err dk_udp_server_poll(dk_udp_server *server);
 
+/** Send batching (default off: each datagram is written at once). With it
+ *  on, datagrams sent through the server's socket (its taken peers, and the
+ *  DTLS sessions over them) are collected and written together with one
+ *  sendmmsg at the next poll, at dk_udp_server_flush(), or when 32 are
+ *  waiting; get_timeout_ms() returns 0 while some wait, so an event loop
+ *  does not sleep on them. Datagrams a poll itself sends (HelloVerifyRequests,
+ *  handshake flights during dk_dtls_server_poll()) are always batched within
+ *  that poll. */
+DK_API dk_err dk_udp_server_set_send_batching(dk_udp_server *server, bool enable);
+
+/** Writes the batched datagrams now. */
+DK_API dk_err dk_udp_server_flush(dk_udp_server *server);
+
 /** True when a pending connection can be taken. It polls first, so the Godot
  *  accept loop `while (is_connection_available()) take_connection()` works
  *  without a separate poll. False when not listening. */
@@ -131,8 +144,8 @@ DK_API dk_err dk_udp_server_set_queue_limits(dk_udp_server *server, int max_pack
 /** The socket descriptor for an event loop (readable: call poll), or -1. */
 DK_API int dk_udp_server_get_fd(const dk_udp_server *server);
 
-/** Milliseconds until poll() must run again for timers (pending expiry), or
- *  -1 when no timer is armed. */
+/** Milliseconds until poll() must run again for timers (pending expiry), 0
+ *  when batched datagrams wait to be sent, or -1 when nothing is due. */
 DK_API int dk_udp_server_get_timeout_ms(const dk_udp_server *server);
 
 /** Copies the counters. */
