@@ -42,6 +42,7 @@ struct dk_dtls_peer {
     const char *cipher; /* static string from the backend */
     char *reason;       /* allocated when there is one */
     int max_payload;
+    void *user_data;
     /* Tracking by the DTLS server that took the session in admission mode,
      * for dk_dtls_server_poll(): its list, its attention queue, its timers. */
     dk_dtls_server *tracker;

@@ -611,6 +611,17 @@ int dk_dtls_peer_get_max_packet_size(const dk_dtls_peer *p)
     return p->cfg.mtu - 48 - 13 - 8 - 16;
 }
 
+void dk_dtls_peer_set_user_data(dk_dtls_peer *p, void *data)
+{
+    if (p)
+        p->user_data = data;
+}
+
+void *dk_dtls_peer_get_user_data(const dk_dtls_peer *p)
+{
+    return p ? p->user_data : NULL;
+}
+
 dk_udp_peer *dk_dtls_peer_get_udp_peer(const dk_dtls_peer *p)
 {
     return p ? p->udp : NULL;

@@ -239,6 +239,12 @@ DK_API dk_err dk_dtls_peer_set_mtu(dk_dtls_peer *peer, int mtu);
 /** Idle timeout for the connected session (default 0: off). */
 DK_API dk_err dk_dtls_peer_set_idle_timeout(dk_dtls_peer *peer, int ms);
 
+/** Attaches an application pointer to the session (dtlskit never reads
+ *  it), e.g. the game object behind a session returned by
+ *  dk_dtls_server_poll(). */
+DK_API void dk_dtls_peer_set_user_data(dk_dtls_peer *peer, void *data);
+DK_API void *dk_dtls_peer_get_user_data(const dk_dtls_peer *peer);
+
 /** The UDP peer the session runs over (borrowed; for its address). */
 DK_API dk_udp_peer *dk_dtls_peer_get_udp_peer(const dk_dtls_peer *peer);
 

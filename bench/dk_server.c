@@ -1,0 +1,205 @@
+/* Benchmark server on dtlskit: the DTLS echo server of bench/PROTOCOL.md.
+ *
+ *   dk_server --port N --cert FILE --key FILE [--mtu BYTES]
+ *             [--loop server|seed] [--batch on|off]
+ *
+ * --loop server (default): the accept loop plus dk_dtls_server_poll(), whose
+ * cost follows the active sessions; --loop seed: Godot's loop, which polls
+ * every session each round. --batch on (default) writes replies with one
+ * sendmmsg per round. The stats line carries two extra fields after the
+ * protocol's five: HelloVerifyRequests sent, and datagrams received. */
+#include <dtlskit/dtlskit.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t want_stats, stop;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    want_stats = 1;
+}
+
+static void on_term(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static long rss_kb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static long long cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec +
+           ru.ru_stime.tv_usec;
+}
+
+typedef struct sessions {
+    dk_dtls_peer **v;
+    int n, cap;
+} sessions;
+
+static void add(sessions *s, dk_dtls_peer *p)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 1024;
+        s->v = realloc(s->v, (size_t)s->cap * sizeof *s->v);
+        if (!s->v)
+            exit(1);
+    }
+    s->v[s->n++] = p;
+}
+
+static void drop(sessions *s, dk_dtls_peer *p)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->v[i] == p) {
+            s->v[i] = s->v[--s->n];
+            break;
+        }
+    dk_dtls_peer_free(p);
+}
+
+static unsigned long long handshakes, echoed;
+
+/* Echoes what a session holds; returns false when the session ended. */
+static bool serve(dk_dtls_peer *p, uint8_t *buf, size_t cap)
+{
+    dk_dtls_status st = dk_dtls_peer_get_status(p);
+    if (st == DK_DTLS_CONNECTED && !dk_dtls_peer_get_user_data(p)) {
+        handshakes++;
+        dk_dtls_peer_set_user_data(p, &handshakes); /* counted */
+    }
+    if (st != DK_DTLS_CONNECTED && st != DK_DTLS_HANDSHAKING)
+        return false;
+    size_t n;
+    while (dk_dtls_peer_get_packet(p, buf, cap, &n) == DK_OK)
+        if (dk_dtls_peer_put_packet(p, buf, n) == DK_OK)
+            echoed++;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    int port = 0, mtu = 1280;
+    const char *cert_file = NULL, *key_file = NULL, *loop = "server", *batch = "on";
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--port"))
+            port = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--cert"))
+            cert_file = argv[i + 1];
+        else if (!strcmp(argv[i], "--key"))
+            key_file = argv[i + 1];
+        else if (!strcmp(argv[i], "--mtu"))
+            mtu = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--loop"))
+            loop = argv[i + 1];
+        else if (!strcmp(argv[i], "--batch"))
+            batch = argv[i + 1];
+    }
+    if (!cert_file || !key_file) {
+        fprintf(stderr,
+                "usage: %s --port N --cert FILE --key FILE [--mtu N] "
+                "[--loop server|seed] [--batch on|off]\n",
+                argv[0]);
+        return 2;
+    }
+    bool seed = !strcmp(loop, "seed");
+    signal(SIGUSR1, on_usr1);
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
+
+    dk_key *key = dk_key_load(key_file, NULL, false, NULL);
+    dk_cert *cert = dk_cert_load(cert_file, NULL);
+    dk_tls_options *opts = key && cert ? dk_tls_options_server(key, cert, NULL) : NULL;
+    dk_udp_server *udp = dk_udp_server_new(NULL);
+    dk_dtls_server *dtls = dk_dtls_server_new(NULL);
+    if (!opts || !udp || !dtls || dk_dtls_server_setup(dtls, opts) != DK_OK ||
+        dk_dtls_server_set_mtu(dtls, mtu) != DK_OK ||
+        dk_udp_server_set_recv_buffer_size(udp, 8 << 20) != DK_OK ||
+        dk_udp_server_set_max_pending_connections(udp, 4096) != DK_OK ||
+        dk_udp_server_listen(udp, port, "127.0.0.1") != DK_OK ||
+        dk_dtls_server_attach(dtls, udp) != DK_OK ||
+        dk_udp_server_set_send_batching(udp, !strcmp(batch, "on")) != DK_OK) {
+        fprintf(stderr, "dk_server: %s\n", dk_last_error());
+        return 1;
+    }
+    printf("ready %d\n", dk_udp_server_get_local_port(udp));
+    fflush(stdout);
+
+    sessions all = {0};
+    static uint8_t buf[DK_UDP_MAX_DATAGRAM];
+    dk_dtls_peer *ready[256];
+    while (!stop) {
+        while (dk_udp_server_is_connection_available(udp)) {
+            dk_udp_peer *peer = dk_udp_server_take_connection(udp, NULL);
+            dk_dtls_peer *p = dk_dtls_server_take_connection(dtls, peer, NULL);
+            if (!p)
+                dk_udp_peer_free(peer);
+            else if (dk_dtls_peer_get_status(p) != DK_DTLS_HANDSHAKING)
+                dk_dtls_peer_free(p);
+            else
+                add(&all, p);
+        }
+        if (seed) {
+            for (int i = 0; i < all.n; i++) {
+                dk_dtls_peer *p = all.v[i];
+                dk_dtls_peer_poll(p);
+                if (!serve(p, buf, sizeof buf)) {
+                    drop(&all, p);
+                    i--;
+                }
+            }
+            dk_udp_server_flush(udp);
+        } else {
+            int n = dk_dtls_server_poll(dtls, ready, 256);
+            for (int i = 0; i < n; i++)
+                if (!serve(ready[i], buf, sizeof buf))
+                    drop(&all, ready[i]);
+        }
+        if (want_stats) {
+            want_stats = 0;
+            dk_udp_stats us;
+            dk_dtls_server_stats ds;
+            dk_udp_server_get_stats(udp, &us);
+            dk_dtls_server_get_stats(dtls, &ds);
+            printf("stats %lld %ld %llu %llu %d %llu %llu\n", cpu_us(), rss_kb(), handshakes,
+                   echoed, all.n, (unsigned long long)ds.hello_verify_sent,
+                   (unsigned long long)us.datagrams_received);
+            fflush(stdout);
+        }
+        int t = seed ? dk_udp_server_get_timeout_ms(udp) : dk_dtls_server_get_timeout_ms(dtls);
+        if (t == 0)
+            continue;
+        if (t < 0 || t > 10)
+            t = 10;
+        struct pollfd pfd = {.fd = dk_udp_server_get_fd(udp), .events = POLLIN};
+        poll(&pfd, 1, t);
+    }
+    for (int i = 0; i < all.n; i++)
+        dk_dtls_peer_free(all.v[i]);
+    free(all.v);
+    dk_dtls_server_free(dtls);
+    dk_udp_server_free(udp);
+    dk_tls_options_free(opts);
+    dk_key_free(key);
+    dk_cert_free(cert);
+    return 0;
+}
