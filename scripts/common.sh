@@ -9,7 +9,7 @@ clang libclang-rt-14-dev iproute2"
 
 # Backends whose implementation passes the conformance suite; scripts/check
 # tests each of them whose library is installed.
-export DK_BACKENDS="openssl mbedtls"
+export DK_BACKENDS="openssl mbedtls wolfssl"
 
 dk_root=$(cd "$(dirname "$0")/.." && pwd)
 dk_jobs=$(nproc 2>/dev/null || echo 2)

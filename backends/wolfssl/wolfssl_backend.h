@@ -4,13 +4,79 @@
 
 #include <wolfssl/options.h>
 
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 #include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/rsa.h>
 
 #include <dtlskit/backend.h>
 
 extern const dk_bk_library_ops dk_wolf_library_ops;
+extern const dk_bk_key_ops dk_wolf_key_ops;
+extern const dk_bk_cert_ops dk_wolf_cert_ops;
+extern const dk_bk_ctx_ops dk_wolf_ctx_ops;
+extern const dk_bk_session_ops dk_wolf_session_ops;
+
+/* A key is kept as its DER encodings, the form every wolfSSL call takes;
+ * wolfCrypt key objects are decoded from them only for as long as a
+ * signature needs them. */
+struct dk_bk_key {
+    dk_key_type type;
+    int bits;
+    bool public_only;
+    uint8_t *priv; /* PKCS#8 PrivateKeyInfo; NULL when public only */
+    size_t priv_len;
+    uint8_t *pub; /* SubjectPublicKeyInfo */
+    size_t pub_len;
+};
+
+struct dk_bk_cert {
+    WOLFSSL_X509 *x509;
+    uint8_t *der; /* the exact bytes parsed */
+    size_t der_len;
+};
+
+struct dk_bk_ctx {
+    WOLFSSL_CTX *ctx;
+    unsigned rto_initial_ms, rto_max_ms; /* for the sessions' timers */
+};
+
+/* A private key decoded for wolfCrypt (wolfssl_keys.c). */
+typedef struct dk_wolf_pkey {
+    dk_key_type type;
+    RsaKey rsa;
+    ecc_key ecc;
+} dk_wolf_pkey;
 
 /* Random bytes from the library-wide generator (locked). */
 dk_err dk_wolf_random(void *out, size_t len);
+
+/* The library-wide generator for key generation and signatures: locked
+ * until dk_wolf_rng_release(). */
+WC_RNG *dk_wolf_rng_acquire(void);
+void dk_wolf_rng_release(void);
+
+/* Decodes the private part of `key` (which must have one). */
+dk_err dk_wolf_pkey_decode(const dk_bk_key *key, dk_wolf_pkey *out);
+void dk_wolf_pkey_free(dk_wolf_pkey *pk);
+
+/* Re-encodes a SubjectPublicKeyInfo in the form the key ops write, so that
+ * two encodings of one key compare equal. *out is malloc'd. */
+dk_err dk_wolf_spki_canonical(const uint8_t *spki, size_t len, uint8_t **out, size_t *out_len);
+
+/* Copies a DER certificate into a backend certificate. */
+dk_err dk_wolf_cert_new(const uint8_t *der, size_t len, dk_bk_cert **out, char *reason,
+                        size_t reason_cap);
+
+/* cert_ops.self_signed (wolfssl_certgen.c). */
+dk_err dk_wolf_cert_self_signed(const dk_bk_key *key, const char *subject, const char *dns_name,
+                                int64_t not_before, int64_t not_after, const uint8_t serial[16],
+                                dk_bk_cert **out, char *reason, size_t reason_cap);
+
+/* "reason" for a wolfSSL or wolfCrypt error code, or `fallback`. */
+void dk_wolf_reason(char *reason, size_t cap, int code, const char *fallback);
+
+/* Zeroes secret bytes in a way the compiler keeps. */
+void dk_wolf_wipe(void *p, size_t n);
 
 #endif

@@ -20,15 +20,15 @@ static dk_err wolf_init(void)
         return DK_ERR_TLS;
     if (wc_InitRng(&rng) != 0)
         return DK_ERR_TLS;
+    /* Filled here, where the core serialises the call, rather than on the
+     * first version() from any thread. */
+    strcpy(version_buf, "wolfSSL ");
+    strncat(version_buf, wolfSSL_lib_version(), sizeof version_buf - 9);
     return DK_OK;
 }
 
 static const char *wolf_version(void)
 {
-    if (!version_buf[0]) {
-        strcpy(version_buf, "wolfSSL ");
-        strncat(version_buf, wolfSSL_lib_version(), sizeof version_buf - 9);
-    }
     return version_buf;
 }
 
@@ -45,6 +45,9 @@ static uint32_t wolf_caps(void)
     caps |= DK_CAP_SELF_SIGNED;
 #endif
     caps |= DK_CAP_CLIENT_AUTH;
+#if defined(WOLFSSL_ENCRYPTED_KEYS) && !defined(NO_PWDBASED)
+    caps |= DK_CAP_ENCRYPTED_KEYS;
+#endif
 #if defined(HAVE_CHACHA) && defined(HAVE_POLY1305)
     caps |= DK_CAP_CHACHA20;
 #endif
@@ -54,6 +57,8 @@ static uint32_t wolf_caps(void)
 #if defined(WOLFSSL_DTLS13)
     caps |= DK_CAP_DTLS13;
 #endif
+    /* No DK_CAP_MTU: without WOLFSSL_DTLS_MTU (Debian's build) wolfSSL
+     * cannot fragment the handshake to a chosen MTU. */
     return caps;
 }
 
@@ -63,6 +68,17 @@ dk_err dk_wolf_random(void *out, size_t len)
     int rc = wc_RNG_GenerateBlock(&rng, out, (word32)len);
     pthread_mutex_unlock(&rng_lock);
     return rc == 0 ? DK_OK : DK_ERR_TLS;
+}
+
+WC_RNG *dk_wolf_rng_acquire(void)
+{
+    pthread_mutex_lock(&rng_lock);
+    return &rng;
+}
+
+void dk_wolf_rng_release(void)
+{
+    pthread_mutex_unlock(&rng_lock);
 }
 
 static dk_err wolf_sha256(const void *data, size_t len, uint8_t out[32])

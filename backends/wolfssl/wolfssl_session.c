@@ -1,0 +1,422 @@
+/* wolfSSL backend: one DTLS session driven by the core. */
+#include "wolfssl_session.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+
+/* wolfSSL's own timer, in seconds, doubles at each wolfSSL_dtls_got_timeout
+ * and fails once it reaches its maximum. Ours runs in milliseconds; theirs
+ * is set back to 1 s before each call, under a maximum it never reaches, so
+ * that only the core's handshake timeout gives up. */
+#define WOLF_TIMEOUT_MAX 3600
+
+/* Largest record plaintext (RFC 6347 4.1.1: 2^14). */
+#define DK_WOLF_MAX_RECORD 16384
+
+/* Alert levels on the wire (RFC 5246 7.2). */
+#define ALERT_FATAL             2
+#define ALERT_CLOSE_NOTIFY      0
+#define ALERT_HANDSHAKE_FAILURE 40
+#define ALERT_BAD_CERTIFICATE   42
+
+/* The names of the suites the contexts allow, so that cipher() always
+ * answers with static storage whatever wolfSSL returns. */
+static const char *const suite_names[] = {
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+    "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+};
+
+/* wolfSSL accepted the ClientHello's cookie: the handoff worked. */
+static int cookie_accepted(WOLFSSL *ssl, void *ctx)
+{
+    (void)ssl;
+    dk_bk_session *s = ctx;
+    s->cookie_ok = true;
+    return 0;
+}
+
+static uint64_t now_ms(dk_bk_session *s)
+{
+    return s->io.now_ms(s->io.user);
+}
+
+static void arm_timer(dk_bk_session *s, unsigned ms)
+{
+    s->rto_ms = ms;
+    s->rto_deadline = now_ms(s) + ms;
+}
+
+/* Server: the cookie handoff (see backend.h and the session params). */
+static int setup_server(dk_bk_session *s, const dk_bk_session_params *p, char *reason, size_t cap)
+{
+    int rc = wolfSSL_DTLS_SetCookieSecret(s->ssl, p->cookie_secret, (word32)p->cookie_secret_len);
+    if (rc != 0) { /* 0 is success here, not WOLFSSL_SUCCESS */
+        dk_wolf_reason(reason, cap, rc, "cookie secret refused");
+        return rc < 0 ? rc : BAD_FUNC_ARG;
+    }
+    /* wolfSSL hashes the bytes given as "peer" into its cookie (it keeps a
+     * copy of them). */
+    void *tid = malloc(p->transport_id_len ? p->transport_id_len : 1);
+    if (!tid)
+        return MEMORY_E;
+    memcpy(tid, p->transport_id, p->transport_id_len);
+    rc = wolfSSL_dtls_set_peer(s->ssl, tid, (unsigned)p->transport_id_len);
+    free(tid);
+    if (rc == WOLFSSL_SUCCESS)
+        rc = wolfDTLS_SetChGoodCb(s->ssl, cookie_accepted, s);
+    if (rc != WOLFSSL_SUCCESS)
+        dk_wolf_reason(reason, cap, rc, "cookie handoff refused");
+    return rc;
+}
+
+/* Client: SNI, and the name or address the certificate must match. */
+static int setup_client(dk_bk_session *s, const dk_bk_session_params *p, char *reason, size_t cap)
+{
+    if (p->sni) {
+        int rc = wolfSSL_UseSNI(s->ssl, WOLFSSL_SNI_HOST_NAME, p->sni, (word16)strlen(p->sni));
+        if (rc != WOLFSSL_SUCCESS) {
+            dk_wolf_reason(reason, cap, rc, "server name indication refused");
+            return rc;
+        }
+    }
+    const char *name = p->verify_name;
+    if (!name)
+        return WOLFSSL_SUCCESS;
+    if (inet_pton(AF_INET, name, s->ip) == 1) {
+        s->ip_len = 4;
+    } else if (inet_pton(AF_INET6, name, s->ip) == 1) {
+        s->ip_len = 16;
+    } else if (name[0] && strlen(name) < sizeof s->host) {
+        memcpy(s->host, name, strlen(name) + 1);
+    } else {
+        snprintf(reason, cap, "host name to verify is empty or too long");
+        return BAD_FUNC_ARG;
+    }
+    return WOLFSSL_SUCCESS;
+}
+
+static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session_params *p,
+                           char *reason, size_t cap)
+{
+    s->io = p->io;
+    s->mtu = p->mtu_payload;
+    s->rto_initial_ms = ctx->rto_initial_ms;
+    s->rto_max_ms = ctx->rto_max_ms;
+    s->server = p->role == DK_BK_SERVER;
+    s->ssl = wolfSSL_new(ctx->ctx);
+    if (!s->ssl) {
+        snprintf(reason, cap, "out of memory");
+        return DK_ERR_NOMEM;
+    }
+    wolfSSL_SetIOReadCtx(s->ssl, s);
+    wolfSSL_SetIOWriteCtx(s->ssl, s);
+    wolfSSL_SetCertCbCtx(s->ssl, s);
+    wolfSSL_dtls_set_using_nonblock(s->ssl, 1);
+    int rc = wolfSSL_dtls_set_timeout_max(s->ssl, WOLF_TIMEOUT_MAX);
+    if (rc != WOLFSSL_SUCCESS)
+        dk_wolf_reason(reason, cap, rc, "session setup refused");
+    else
+        rc = s->server ? setup_server(s, p, reason, cap) : setup_client(s, p, reason, cap);
+    if (rc != WOLFSSL_SUCCESS) {
+        wolfSSL_free(s->ssl);
+        s->ssl = NULL;
+        return rc == MEMORY_E ? DK_ERR_NOMEM : DK_ERR_TLS;
+    }
+    return DK_OK;
+}
+
+static void session_fini(dk_bk_session *s)
+{
+    dk_wolf_final_flight_free(s);
+    wolfSSL_free(s->ssl);
+    s->ssl = NULL;
+    wolfSSL_ERR_clear_error();
+}
+
+static void session_feed(dk_bk_session *s, const uint8_t *data, size_t len)
+{
+    s->in = data;
+    s->in_len = len;
+}
+
+/* The last alert the peer sent, or -1. */
+static int alert_received(dk_bk_session *s, int *level)
+{
+    WOLFSSL_ALERT_HISTORY h;
+    memset(&h, 0, sizeof h);
+    if (wolfSSL_get_alert_history(s->ssl, &h) != WOLFSSL_SUCCESS || h.last_rx.level <= 0)
+        return -1;
+    *level = h.last_rx.level;
+    return h.last_rx.code;
+}
+
+static void alert_reason(int code, char *reason, size_t cap)
+{
+    const char *name = wolfSSL_alert_desc_string_long(code);
+    if (name)
+        snprintf(reason, cap, "peer sent alert: %s", name);
+    else
+        snprintf(reason, cap, "peer sent alert: %d", code);
+}
+
+static bool is_name_error(int code)
+{
+    return code == DOMAIN_NAME_MISMATCH || code == IPADDR_MISMATCH;
+}
+
+/* The verification failure to report: the callback's first one, or
+ * wolfSSL's own code for the same failure when it is more precise (the
+ * callback sees OpenSSL-style codes; an expired leaf shows as
+ * "error in notAfter field" there, ASN_AFTER_DATE_E here). */
+static int verify_code(int first, int err)
+{
+    if (!dk_wolf_is_verify_error(err) || err == VERIFY_CERT_ERROR)
+        return first;
+    return is_name_error(first) == is_name_error(err) ? err : first;
+}
+
+/* Names a failed handshake: close_notify, then the verification result,
+ * then an alert the peer sent, then wolfSSL's own reason. */
+static dk_err handshake_error(dk_bk_session *s, int err, char *reason, size_t cap)
+{
+    int level = 0, alert = alert_received(s, &level);
+    dk_err e;
+    if (err == WOLFSSL_ERROR_ZERO_RETURN || alert == ALERT_CLOSE_NOTIFY) {
+        e = DK_ERR_CLOSED;
+    } else if (s->verify_err) {
+        e = dk_wolf_verify_failure(verify_code(s->verify_err, err), reason, cap);
+    } else if (dk_wolf_is_verify_error(err)) {
+        e = dk_wolf_verify_failure(err, reason, cap);
+    } else if (alert >= 0 && level == ALERT_FATAL) {
+        alert_reason(alert, reason, cap);
+        e = DK_ERR_HANDSHAKE;
+    } else {
+        dk_wolf_reason(reason, cap, err, "handshake failed");
+        e = DK_ERR_HANDSHAKE;
+    }
+    /* A failure of ours that wolfSSL did not announce: tell the peer, so
+     * that it does not wait for its handshake timeout. */
+    if (alert < 0 && s->sent == 0)
+        dk_wolf_send_fatal_alert(s, e == DK_ERR_CERT_VERIFY && err != NO_PEER_CERT
+                                        ? ALERT_BAD_CERTIFICATE
+                                        : ALERT_HANDSHAKE_FAILURE);
+    wolfSSL_ERR_clear_error();
+    return e;
+}
+
+static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
+{
+    if (s->done)
+        return DK_OK;
+    s->sent = 0;
+    s->flight_len = 0;
+    s->capture = s->server;
+    /* wolfSSL_peek() runs the handshake like wolfSSL_connect/accept, and
+     * first lets wolfSSL read datagrams as large as `scratch` (see io_recv);
+     * application data that follows the handshake stays for read(). */
+    uint8_t scratch[DK_WOLF_MAX_RECORD];
+    int rc = wolfSSL_peek(s->ssl, scratch, (int)sizeof scratch);
+    s->capture = false;
+    if (rc > 0 || wolfSSL_is_init_finished(s->ssl))
+        rc = WOLFSSL_SUCCESS;
+    if (rc == WOLFSSL_SUCCESS && (s->host[0] || s->ip_len) && !s->leaf_checked) {
+        /* Never accept a name that was not checked (a build whose verify
+         * callback does not run on success). */
+        snprintf(reason, cap, "the server certificate's name could not be checked");
+        return DK_ERR_CERT_VERIFY;
+    }
+    if (rc == WOLFSSL_SUCCESS) {
+        s->done = true;
+        s->rto_ms = 0;
+        wolfSSL_ERR_clear_error();
+        return DK_OK;
+    }
+    int err = wolfSSL_get_error(s->ssl, rc);
+    if (err != WOLFSSL_ERROR_WANT_READ && err != WOLFSSL_ERROR_WANT_WRITE)
+        return handshake_error(s, err, reason, cap);
+    wolfSSL_ERR_clear_error();
+    /* The first datagram of a server session is the ClientHello whose
+     * cookie the core verified: if wolfSSL did not take it, it never will
+     * (it has answered with a HelloVerifyRequest, which io_send dropped). */
+    if (s->server && !s->cookie_ok) {
+        snprintf(reason, cap, "ClientHello refused: wolfSSL did not accept the cookie");
+        return DK_ERR_HANDSHAKE;
+    }
+    /* A new flight went out: the timer starts again from its first value. */
+    if (s->sent)
+        arm_timer(s, s->rto_initial_ms);
+    return DK_ERR_WOULD_BLOCK;
+}
+
+/* A handshake or ChangeCipherSpec record of epoch 0: the client is
+ * retransmitting its last flight. */
+static bool is_client_flight(const uint8_t *d, size_t n)
+{
+    return n > 13 && (d[0] == 22 || d[0] == 20) && d[3] == 0 && d[4] == 0;
+}
+
+static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len,
+                           char *reason, size_t rcap)
+{
+    bool again = s->flight && s->in && is_client_flight(s->in, s->in_len);
+    s->sent = 0;
+    int n = wolfSSL_read(s->ssl, buf, cap > INT_MAX ? INT_MAX : (int)cap);
+    if (again && s->sent == 0)
+        dk_wolf_final_flight_resend(s);
+    if (n > 0) {
+        dk_wolf_final_flight_free(s); /* the client finished its handshake */
+        *out_len = (size_t)n;
+        return DK_OK;
+    }
+    int err = wolfSSL_get_error(s->ssl, n), level = 0, alert = alert_received(s, &level);
+    wolfSSL_ERR_clear_error();
+    if (err == WOLFSSL_ERROR_WANT_READ || err == WOLFSSL_ERROR_WANT_WRITE)
+        return DK_ERR_WOULD_BLOCK;
+    if (err == WOLFSSL_ERROR_ZERO_RETURN || alert == ALERT_CLOSE_NOTIFY)
+        return DK_ERR_CLOSED;
+    if (alert >= 0 && level == ALERT_FATAL)
+        alert_reason(alert, reason, rcap);
+    else
+        dk_wolf_reason(reason, rcap, err, "record layer failure");
+    return DK_ERR_TLS;
+}
+
+static dk_err session_write(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
+                            size_t cap)
+{
+    if (len == 0)
+        return DK_OK; /* wolfSSL_write cannot send an empty record */
+    int n = wolfSSL_write(s->ssl, data, (int)len);
+    if (n == (int)len)
+        return DK_OK;
+    dk_wolf_reason(reason, cap, wolfSSL_get_error(s->ssl, n), "write failed");
+    return DK_ERR_TLS;
+}
+
+static int session_timeout_ms(dk_bk_session *s)
+{
+    if (s->done || !s->rto_ms)
+        return -1;
+    uint64_t now = now_ms(s);
+    if (now >= s->rto_deadline)
+        return 0;
+    uint64_t left = s->rto_deadline - now;
+    return left > INT_MAX ? INT_MAX : (int)left;
+}
+
+static dk_err session_handle_timeout(dk_bk_session *s, char *reason, size_t cap)
+{
+    if (s->done || !s->rto_ms)
+        return DK_OK;
+    (void)wolfSSL_dtls_set_timeout_init(s->ssl, 1);
+    if (wolfSSL_dtls_got_timeout(s->ssl) != WOLFSSL_SUCCESS) {
+        dk_wolf_reason(reason, cap, wolfSSL_get_error(s->ssl, WOLFSSL_FATAL_ERROR),
+                       "retransmission failed");
+        return DK_ERR_TIMEOUT;
+    }
+    arm_timer(s, dk_bk_rto_next(s->rto_ms, s->rto_initial_ms, s->rto_max_ms));
+    return DK_OK;
+}
+
+static void session_close_notify(dk_bk_session *s)
+{
+    if (s->close_sent || !s->done)
+        return;
+    s->close_sent = true;
+    (void)wolfSSL_shutdown(s->ssl);
+    wolfSSL_ERR_clear_error();
+}
+
+static size_t session_max_payload(dk_bk_session *s)
+{
+    /* Before a cipher is known: record header, explicit nonce and tag of
+     * AES-GCM, the largest of the allowed suites. After: what wolfSSL adds
+     * to one byte of plaintext. */
+    size_t over = 13 + 8 + 16;
+    int one = s->done ? wolfSSL_GetOutputSize(s->ssl, 1) : 0;
+    if (one > 1)
+        over = (size_t)one - 1;
+    size_t max = s->mtu > over ? s->mtu - over : 0;
+    /* wolfSSL also caps a record by its compiled-in MTU (1400 bytes). */
+    int lib = s->done ? wolfSSL_GetMaxOutputSize(s->ssl) : 0;
+    if (lib > 0 && (size_t)lib < max)
+        max = (size_t)lib;
+    return max;
+}
+
+static void session_set_mtu(dk_bk_session *s, unsigned mtu)
+{
+    /* This wolfSSL build cannot be told an MTU (no wolfSSL_dtls_set_mtu):
+     * the value only bounds max_payload(). */
+    s->mtu = mtu;
+}
+
+static const char *session_cipher(dk_bk_session *s)
+{
+    const char *name = s->done ? wolfSSL_get_cipher_name(s->ssl) : NULL;
+    if (!name)
+        return "";
+    for (size_t i = 0; i < sizeof suite_names / sizeof suite_names[0]; i++)
+        if (strcmp(name, suite_names[i]) == 0)
+            return suite_names[i];
+    /* Not one of ours: wolfSSL's name table is static too. */
+    return name;
+}
+
+static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    WOLFSSL_X509_CHAIN *chain = wolfSSL_get_peer_chain(s->ssl);
+    int count = chain ? wolfSSL_get_chain_count(chain) : 0;
+    if (count <= 0)
+        return DK_OK;
+    dk_bk_cert **certs = calloc((size_t)count, sizeof *certs);
+    if (!certs)
+        return DK_ERR_NOMEM;
+    size_t k = 0;
+    dk_err e = DK_OK;
+    char ignored[8];
+    for (int i = 0; e == DK_OK && i < count; i++) {
+        const unsigned char *der = wolfSSL_get_chain_cert(chain, i);
+        int len = wolfSSL_get_chain_length(chain, i);
+        e = der && len > 0 ? dk_wolf_cert_new(der, (size_t)len, &certs[k], ignored, sizeof ignored)
+                           : DK_ERR_TLS;
+        if (e == DK_OK)
+            k++;
+    }
+    if (e != DK_OK) {
+        for (size_t i = 0; i < k; i++)
+            dk_wolf_cert_ops.free(certs[i]);
+        free(certs);
+        return e;
+    }
+    *out = certs;
+    *n = k;
+    return DK_OK;
+}
+
+const dk_bk_session_ops dk_wolf_session_ops = {
+    .size = sizeof(dk_bk_session_ops),
+    .session_size = sizeof(struct dk_bk_session),
+    .init = session_init,
+    .fini = session_fini,
+    .feed = session_feed,
+    .handshake = session_handshake,
+    .read = session_read,
+    .write = session_write,
+    .timeout_ms = session_timeout_ms,
+    .handle_timeout = session_handle_timeout,
+    .close_notify = session_close_notify,
+    .max_payload = session_max_payload,
+    .set_mtu = session_set_mtu,
+    .cipher = session_cipher,
+    .peer_chain = session_peer_chain,
+};

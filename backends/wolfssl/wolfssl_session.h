@@ -1,0 +1,71 @@
+/* wolfSSL backend: the session state the core allocates for it. */
+#ifndef DK_WOLFSSL_SESSION_H
+#define DK_WOLFSSL_SESSION_H
+
+#include "wolfssl_backend.h"
+
+struct dk_bk_session {
+    WOLFSSL *ssl;
+    dk_bk_io io;
+    const uint8_t *in; /* the datagram fed and not yet read, or NULL */
+    size_t in_len;
+    unsigned mtu;
+    /* Retransmission timer in milliseconds, run here because wolfSSL
+     * counts whole seconds: rto_ms 0 means stopped. */
+    unsigned rto_initial_ms, rto_max_ms;
+    unsigned rto_ms;
+    uint64_t rto_deadline;
+    unsigned sent; /* datagrams sent during the current call */
+    bool server;
+    bool cookie_ok; /* server: wolfSSL accepted the core's cookie */
+    bool done;      /* handshake complete */
+    bool close_sent;
+    /* Client: what the server's certificate must match, a host name or an
+     * IP literal (4 or 16 bytes), checked in dk_wolf_verify_cb. */
+    char host[256];
+    uint8_t ip_len;
+    uint8_t ip[16];
+    bool leaf_checked; /* the callback matched the leaf against them */
+    int verify_err;    /* first certificate verification failure */
+    /* Server: the datagrams of the last handshake step, kept after the
+     * handshake for resending (see dk_wolf_final_flight_*). */
+    bool capture;
+    uint8_t *flight;
+    size_t flight_len, flight_cap;
+    /* Epoch and sequence number of the last record wolfSSL sent. */
+    bool tx_seen;
+    uint16_t tx_epoch;
+    uint64_t tx_seq;
+};
+
+/* I/O callbacks between wolfSSL and the core (wolfssl_io.c). */
+int dk_wolf_io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx);
+int dk_wolf_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx);
+
+/* Records wolfSSL sends (wolfssl_records.c): notes their epoch and
+ * sequence number, and keeps them while `capture` is set. */
+void dk_wolf_records_sent(dk_bk_session *s, const uint8_t *d, size_t n);
+
+/* wolfSSL 5.5.4's DTLS 1.2 server does not resend its last flight
+ * (ChangeCipherSpec, Finished) when the client retransmits its own because
+ * that flight was lost: the client then waits until its handshake timeout.
+ * The server keeps the datagrams of each handshake step (capture), and
+ * after the handshake resends those of the last one when the client's
+ * flight comes again and wolfSSL answers nothing. */
+void dk_wolf_final_flight_resend(dk_bk_session *s);
+void dk_wolf_final_flight_free(dk_bk_session *s);
+
+/* Sends a fatal alert in plaintext after the last record wolfSSL sent, for
+ * failures where wolfSSL sends none (a missing client certificate). Only
+ * possible while the session still writes in epoch 0. */
+void dk_wolf_send_fatal_alert(dk_bk_session *s, uint8_t description);
+
+/* Certificate verification (wolfssl_verify.c): the callback records the
+ * first failure in the session and matches the leaf against the host name
+ * or IP literal; the mapping turns a failure into DK_ERR_CERT_VERIFY or
+ * DK_ERR_HOSTNAME. */
+int dk_wolf_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store);
+dk_err dk_wolf_verify_failure(int code, char *reason, size_t cap);
+bool dk_wolf_is_verify_error(int code);
+
+#endif

@@ -1,0 +1,115 @@
+/* wolfSSL backend: certificate verification. wolfSSL checks the chain;
+ * the callback records why a check failed (wolfSSL's own error, once the
+ * handshake is aborted, may only say "verify problem") and matches the
+ * leaf against the host name, or an IP literal against its iPAddress
+ * names, which wolfSSL_check_domain_name() does not look at. */
+#include "wolfssl_session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+
+#include "wolfssl_der.h"
+
+static dk_bk_session *session_of(WOLFSSL_X509_STORE_CTX *store)
+{
+    if (store->userCtx)
+        return store->userCtx;
+    WOLFSSL *ssl =
+        wolfSSL_X509_STORE_CTX_get_ex_data(store, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
+    return ssl ? wolfSSL_GetIOReadCtx(ssl) : NULL;
+}
+
+int dk_wolf_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+    dk_bk_session *s = session_of(store);
+    if (!s)
+        return preverify;
+    if (!preverify) {
+        if (!s->verify_err)
+            s->verify_err = store->error ? store->error : VERIFY_CERT_ERROR;
+        return 0;
+    }
+    /* A valid chain: its leaf (depth 0) must carry the host name or IP
+     * literal. Checked here rather than with wolfSSL_check_domain_name(),
+     * which wolfSSL reports in place of a chain error (an untrusted
+     * certificate for another name would read "hostname mismatch"). */
+    if ((s->host[0] || s->ip_len) && store->error_depth == 0) {
+        WOLFSSL_X509 *leaf = store->current_cert;
+        int len = 0;
+        const unsigned char *der = leaf ? wolfSSL_X509_get_der(leaf, &len) : NULL;
+        bool ok = s->ip_len
+                      ? der && len > 0 && dk_der_cert_has_ip(der, (size_t)len, s->ip, s->ip_len)
+                      : leaf && wolfSSL_X509_check_host(leaf, s->host, strlen(s->host), 0, NULL) ==
+                                    WOLFSSL_SUCCESS;
+        if (!ok) {
+            if (!s->verify_err)
+                s->verify_err = s->ip_len ? IPADDR_MISMATCH : DOMAIN_NAME_MISMATCH;
+            return 0;
+        }
+        s->leaf_checked = true;
+    }
+    return 1;
+}
+
+bool dk_wolf_is_verify_error(int code)
+{
+    switch (code) {
+    case ASN_AFTER_DATE_E:
+    case ASN_BEFORE_DATE_E:
+    case ASN_NO_SIGNER_E:
+    case ASN_SELF_SIGNED_E:
+    case ASN_SIG_CONFIRM_E:
+    case ASN_SIG_OID_E:
+    case ASN_PATHLEN_INV_E:
+    case ASN_PATHLEN_SIZE_E:
+    case DOMAIN_NAME_MISMATCH:
+    case IPADDR_MISMATCH:
+    case VERIFY_CERT_ERROR:
+    case NO_PEER_CERT: return true;
+    default: return false;
+    }
+}
+
+dk_err dk_wolf_verify_failure(int code, char *reason, size_t cap)
+{
+    const char *why;
+    dk_err e = DK_ERR_CERT_VERIFY;
+    switch (code) {
+    case ASN_AFTER_DATE_E:
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD: why = "certificate has expired"; break;
+    case ASN_BEFORE_DATE_E:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD: why = "certificate is not yet valid"; break;
+    case ASN_SELF_SIGNED_E:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        why = "self-signed certificate that no trusted CA vouches for";
+        break;
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        why = "self-signed certificate in the chain that is not trusted";
+        break;
+    case ASN_NO_SIGNER_E:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+        why = "unable to get local issuer certificate: no trusted CA signed the chain";
+        break;
+    case ASN_SIG_CONFIRM_E:
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE: why = "certificate signature failure"; break;
+    case NO_PEER_CERT: why = "the peer sent no certificate"; break;
+    case DOMAIN_NAME_MISMATCH:
+        why = "the certificate is not for this host name";
+        e = DK_ERR_HOSTNAME;
+        break;
+    case IPADDR_MISMATCH:
+        why = "the certificate is not for this IP address";
+        e = DK_ERR_HOSTNAME;
+        break;
+    default: dk_wolf_reason(reason, cap, code, "certificate verification failed"); return e;
+    }
+    snprintf(reason, cap, "%s", why);
+    return e;
+}
