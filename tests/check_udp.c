@@ -640,7 +640,7 @@ START_TEST(send_batching)
     ck_assert_int_eq(dk_udp_server_flush(NULL), DK_ERR_INVALID);
     ck_assert_dk_ok(dk_udp_server_set_send_batching(s, true));
     for (int i = 0; i < 5; i++) {
-        char m[8];
+        char m[16];
         snprintf(m, sizeof m, "b%d", i);
         ck_assert_dk_ok(dk_udp_peer_put_packet(p, m, strlen(m)));
     }
@@ -655,7 +655,7 @@ START_TEST(send_batching)
     ck_assert_uint_eq(st.datagrams_sent, 5);
     ck_assert_int_eq(dk_udp_server_get_timeout_ms(s), -1);
     for (int i = 0; i < 5; i++) {
-        char buf[8], m[8];
+        char buf[16], m[16];
         snprintf(m, sizeof m, "b%d", i);
         get(c, buf, sizeof buf);
         ck_assert_str_eq(buf, m); /* in order */
@@ -663,13 +663,13 @@ START_TEST(send_batching)
     /* More than one batch's worth goes out in order too, partly on its own
      * (a full batch is written at once), the rest at the next poll. */
     for (int i = 0; i < 70; i++) {
-        char m[8];
+        char m[16];
         snprintf(m, sizeof m, "c%d", i);
         ck_assert_dk_ok(dk_udp_peer_put_packet(p, m, strlen(m)));
     }
     ck_assert_dk_ok(dk_udp_server_poll(s));
     for (int i = 0; i < 70; i++) {
-        char buf[8], m[8];
+        char buf[16], m[16];
         snprintf(m, sizeof m, "c%d", i);
         get(c, buf, sizeof buf);
         ck_assert_str_eq(buf, m);
