@@ -31,7 +31,7 @@ free_port() { echo $((20000 + (RANDOM * 7 + $$) % 40000)); }
 # start_server KIND -> sets $port (and $newline for line-oriented servers);
 # returns non-zero when the server did not come up.
 start_server() {
-    local kind=$1 log="$work/server.log" try
+    local kind=$1 log="$work/server.log"
     : >"$log"
     newline=""
     case "$kind" in
@@ -75,42 +75,45 @@ stop_servers() {
     pids=()
 }
 
+# line_client READY_PATTERN COMMAND...: runs a line-oriented client (stdin to
+# the server, server data to stdout), waits for its handshake, then sends
+# three lines and expects each echoed.
+line_client() {
+    local ready=$1 out="$work/client.log" i cl
+    shift
+    rm -f "$work/in"
+    mkfifo "$work/in"
+    timeout 20 "$@" <"$work/in" >"$out" 2>&1 &
+    cl=$!
+    exec 3>"$work/in"
+    local ok=0
+    if wait_for "$out" "$ready" 200; then
+        ok=1
+        for i in 0 1 2; do
+            printf 'interop #%d\n' "$i" >&3
+            wait_for "$out" "^interop #$i" 100 || { ok=0; break; }
+        done
+    fi
+    exec 3>&-
+    [ $ok = 1 ] || kill $cl 2>/dev/null
+    wait $cl 2>/dev/null
+    [ $ok = 1 ]
+}
+
 # run_client KIND: three verified echoes against 127.0.0.1:$port.
 run_client() {
-    local kind=$1 out="$work/client.log" i cl
-    case "$kind" in
+    case "$1" in
     s_client)
-        rm -f "$work/in"; mkfifo "$work/in"
-        timeout 20 openssl s_client -dtls1_2 -connect "127.0.0.1:$port" -CAfile "$certs/ca.pem" \
-            -verify_return_error -verify_hostname localhost -servername localhost \
-            <"$work/in" >"$out" 2>&1 &
-        cl=$!
-        exec 3>"$work/in"
-        wait_for "$out" 'Verify return code: 0' 200 || { exec 3>&-; kill $cl 2>/dev/null; return 1; }
-        for i in 0 1 2; do
-            printf 'interop #%d\n' "$i" >&3
-            wait_for "$out" "^interop #$i" 100 || { exec 3>&-; kill $cl 2>/dev/null; return 1; }
-        done
-        exec 3>&-
-        wait $cl 2>/dev/null
-        return 0 ;;
+        line_client 'Verify return code: 0' openssl s_client -dtls1_2 -connect "127.0.0.1:$port" \
+            -CAfile "$certs/ca.pem" -verify_return_error -verify_hostname localhost \
+            -servername localhost ;;
     gnutls-cli)
-        rm -f "$work/in"; mkfifo "$work/in"
-        timeout 20 gnutls-cli --udp --x509cafile "$certs/ca.pem" -p "$port" localhost \
-            <"$work/in" >"$out" 2>&1 &
-        cl=$!
-        exec 3>"$work/in"
-        wait_for "$out" 'Handshake was completed' 200 || { exec 3>&-; kill $cl 2>/dev/null; return 1; }
-        for i in 0 1 2; do
-            printf 'interop #%d\n' "$i" >&3
-            wait_for "$out" "^interop #$i" 100 || { exec 3>&-; kill $cl 2>/dev/null; return 1; }
-        done
-        exec 3>&-
-        wait $cl 2>/dev/null
-        return 0 ;;
+        line_client 'Handshake was completed' gnutls-cli --udp --x509cafile "$certs/ca.pem" \
+            -p "$port" localhost ;;
     *)
-        "$kind/examples/echo_client" --host 127.0.0.1 --port "$port" --ca "$certs/ca.pem" \
-            --hostname localhost --message interop $newline --count 3 --timeout 15 >"$out" 2>&1 ;;
+        "$1/examples/echo_client" --host 127.0.0.1 --port "$port" --ca "$certs/ca.pem" \
+            --hostname localhost --message interop $newline --count 3 --timeout 15 \
+            >"$work/client.log" 2>&1 ;;
     esac
 }
 
