@@ -28,16 +28,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NC_RX_BATCH    32          /* datagrams per recvmmsg */
-#define NC_RX_SLOT     65536       /* any UDP datagram fits: no truncation */
-#define NC_RX_ROUNDS   64          /* recvmmsg calls per wake-up at most */
-#define NC_TX_MAX      64          /* datagrams per sendmmsg */
+#define NC_RX_BATCH    32    /* datagrams per recvmmsg */
+#define NC_RX_SLOT     65536 /* any UDP datagram fits: no truncation */
+#define NC_RX_ROUNDS   64    /* recvmmsg calls per wake-up at most */
+#define NC_TX_MAX      64    /* datagrams per sendmmsg */
 #define NC_TX_ARENA    (256 * 1024)
-#define NC_POLL_MS     10          /* PROTOCOL.md: stats within 10 ms */
+#define NC_TX_DELAY_US 250 /* a queued reply waits at most about this long */
+#define NC_POLL_MS     10  /* PROTOCOL.md: stats within 10 ms */
 #define NC_DEFAULT_MTU 1280
 #define NC_IP_UDP_HDR  28
+#define NC_RCVBUF      (8 << 20) /* SO_RCVBUF asked for, as bench/dk_server.c */
 
-#define NC_CONTAINER(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define NC_CONTAINER(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void nc_die(const char *what)
 {
@@ -73,7 +75,7 @@ static inline void nc_parse_args(int argc, char **argv, struct nc_opts *o)
     o->port = 0;
     o->cert = o->key = NULL;
     o->mtu = NC_DEFAULT_MTU;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
             nc_usage(argv[0]);
@@ -87,7 +89,6 @@ static inline void nc_parse_args(int argc, char **argv, struct nc_opts *o)
             o->mtu = atoi(v);
         else
             nc_usage(argv[0]);
-        i++;
     }
     if (!o->cert || !o->key || o->port < 0 || o->port > 65535 || o->mtu < 256 || o->mtu > 65535)
         nc_usage(argv[0]);
@@ -165,7 +166,9 @@ static inline void nc_print_stats(const struct nc_stats *s)
 /* ---- socket ------------------------------------------------------------ */
 
 /* One non-blocking IPv4 UDP socket on 127.0.0.1; returns the fd and the
- * bound port. */
+ * bound port. The receive buffer is asked for NC_RCVBUF bytes, as
+ * bench/dk_server.c asks for its socket (the kernel caps it at
+ * net.core.rmem_max): the default rides out no burst of a busy server. */
 static inline int nc_open_socket(int port, int *bound_port)
 {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -173,6 +176,8 @@ static inline int nc_open_socket(int port, int *bound_port)
         perror("socket");
         exit(1);
     }
+    int rcvbuf = NC_RCVBUF;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
@@ -212,6 +217,12 @@ static inline void nc_rx_init(struct nc_rx *rx)
     }
 }
 
+static inline void nc_rx_free(struct nc_rx *rx)
+{
+    free(rx->buf);
+    rx->buf = NULL;
+}
+
 /* Reads up to NC_RX_BATCH datagrams; returns how many (0 when none). */
 static inline int nc_rx_recv(struct nc_rx *rx, int fd)
 {
@@ -248,6 +259,7 @@ struct nc_tx {
     int fd;
     int n;
     size_t used;
+    uint64_t since; /* when the oldest queued datagram was queued */
     struct mmsghdr msgs[NC_TX_MAX];
     struct iovec iov[NC_TX_MAX];
     struct sockaddr_in to[NC_TX_MAX];
@@ -260,6 +272,12 @@ static inline void nc_tx_init(struct nc_tx *tx, int fd)
     tx->n = 0;
     tx->used = 0;
     tx->arena = nc_xcalloc(1, NC_TX_ARENA);
+}
+
+static inline void nc_tx_free(struct nc_tx *tx)
+{
+    free(tx->arena);
+    tx->arena = NULL;
 }
 
 static inline void nc_tx_flush(struct nc_tx *tx)
@@ -289,6 +307,8 @@ static inline bool nc_tx_add(struct nc_tx *tx, const struct sockaddr_in *to, con
         return false;
     if (tx->n == NC_TX_MAX || tx->used + len > NC_TX_ARENA)
         nc_tx_flush(tx);
+    if (tx->n == 0)
+        tx->since = nc_now_us();
     int i = tx->n++;
     uint8_t *slot = tx->arena + tx->used;
     memcpy(slot, data, len);
@@ -346,6 +366,21 @@ static inline void nc_table_init(struct nc_table *t)
     t->slots = nc_xcalloc(t->mask + 1, sizeof *t->slots);
     if (getrandom(&t->seed, sizeof t->seed, 0) != sizeof t->seed)
         t->seed = (uint64_t)nc_now_us() * 0x9e3779b97f4a7c15ull;
+}
+
+/* Any one value of the table, or NULL when it is empty (for teardown). */
+static inline void *nc_table_any(const struct nc_table *t)
+{
+    for (size_t i = 0; i <= t->mask; i++)
+        if (t->slots[i].val)
+            return t->slots[i].val;
+    return NULL;
+}
+
+static inline void nc_table_free(struct nc_table *t)
+{
+    free(t->slots);
+    t->slots = NULL;
 }
 
 static inline void *nc_table_find(const struct nc_table *t, uint64_t key)
@@ -499,6 +534,13 @@ static inline void nc_timer_arm(struct nc_heap *h, struct nc_timer *t, uint64_t 
     nc_heap_up(h, h->n - 1);
 }
 
+static inline void nc_heap_free(struct nc_heap *h)
+{
+    free(h->items);
+    h->items = NULL;
+    h->n = h->cap = 0;
+}
+
 /* The earliest timer if it is due at `now`, else NULL. */
 static inline struct nc_timer *nc_heap_due(const struct nc_heap *h, uint64_t now)
 {
@@ -527,6 +569,52 @@ static inline bool nc_wait(int fd, const struct nc_heap *h)
         exit(1);
     }
     return r > 0 && (p.revents & (POLLIN | POLLERR));
+}
+
+/* ---- the main loop ----------------------------------------------------- */
+
+static inline void nc_stats_if_wanted(const struct nc_stats *stats)
+{
+    if (nc_stats_wanted) {
+        nc_stats_wanted = 0;
+        nc_print_stats(stats);
+    }
+}
+
+/* Serves until SIGTERM/SIGINT: waits for datagrams or the next timer (at
+ * most NC_POLL_MS), drains the socket in batches of NC_RX_BATCH, hands each
+ * datagram to on_datagram, sends each round's replies with one sendmmsg
+ * (sooner if some have waited NC_TX_DELAY_US), then runs the due timers. The stats line is printed
+ * between datagrams too, so that a server busy with handshakes still answers SIGUSR1 within a few
+ * milliseconds. */
+static inline void nc_serve(int fd, struct nc_rx *rx, struct nc_tx *tx, struct nc_heap *timers,
+                            const struct nc_stats *stats,
+                            void (*on_datagram)(const struct sockaddr_in *, const uint8_t *,
+                                                size_t),
+                            void (*on_timers)(void))
+{
+    while (!nc_stop_wanted) {
+        nc_stats_if_wanted(stats);
+        if (nc_wait(fd, timers)) {
+            for (int round = 0; round < NC_RX_ROUNDS && !nc_stop_wanted; round++) {
+                int n = nc_rx_recv(rx, fd);
+                for (int i = 0; i < n; i++) {
+                    if (!(rx->msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+                        on_datagram(&rx->from[i], rx->iov[i].iov_base, rx->msgs[i].msg_len);
+                    /* Handshake steps take 0.1 to several ms: send what
+                     * waits rather than hold it for the whole batch. */
+                    if (tx->n && nc_now_us() - tx->since > NC_TX_DELAY_US)
+                        nc_tx_flush(tx);
+                    nc_stats_if_wanted(stats);
+                }
+                nc_tx_flush(tx);
+                if (n < NC_RX_BATCH)
+                    break;
+            }
+        }
+        on_timers();
+        nc_tx_flush(tx);
+    }
 }
 
 #endif

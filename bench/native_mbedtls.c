@@ -270,10 +270,8 @@ static void setup_conf(const struct nc_opts *o)
                                            MBEDTLS_SSL_PRESET_DEFAULT)) != 0)
         die_mbed("mbedtls_ssl_config_defaults", ret);
     mbedtls_ssl_conf_rng(&S.conf, mbedtls_ctr_drbg_random, &S.drbg);
-    mbedtls_ssl_conf_min_version(&S.conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_max_version(&S.conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_min_version(&S.conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    mbedtls_ssl_conf_max_version(&S.conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_ciphersuites(&S.conf, ciphersuites);
     mbedtls_ssl_conf_authmode(&S.conf, MBEDTLS_SSL_VERIFY_NONE);
     mbedtls_ssl_conf_renegotiation(&S.conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
@@ -302,24 +300,23 @@ int main(int argc, char **argv)
     S.spare = conn_new();
     nc_announce(port);
 
-    while (!nc_stop_wanted) {
-        if (nc_stats_wanted) {
-            nc_stats_wanted = 0;
-            nc_print_stats(&S.stats);
-        }
-        if (nc_wait(fd, &S.timers)) {
-            for (int round = 0; round < NC_RX_ROUNDS; round++) {
-                int n = nc_rx_recv(&rx, fd);
-                for (int i = 0; i < n; i++)
-                    if (!(rx.msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
-                        on_datagram(&rx.from[i], rx.iov[i].iov_base, rx.msgs[i].msg_len);
-                nc_tx_flush(&S.tx);
-                if (n < NC_RX_BATCH)
-                    break;
-            }
-        }
-        on_timers();
-        nc_tx_flush(&S.tx);
-    }
+    nc_serve(fd, &rx, &S.tx, &S.timers, &S.stats, on_datagram, on_timers);
+
+    /* Teardown, so that leak checkers see a clean exit. */
+    for (struct conn *c; (c = nc_table_any(&S.table));)
+        conn_free(c);
+    mbedtls_ssl_free(&S.spare->ssl);
+    free(S.spare);
+    mbedtls_ssl_config_free(&S.conf);
+    mbedtls_ssl_cookie_free(&S.cookie);
+    mbedtls_x509_crt_free(&S.chain);
+    mbedtls_pk_free(&S.key);
+    mbedtls_ctr_drbg_free(&S.drbg);
+    mbedtls_entropy_free(&S.entropy);
+    nc_table_free(&S.table);
+    nc_heap_free(&S.timers);
+    nc_tx_free(&S.tx);
+    nc_rx_free(&rx);
+    close(fd);
     return 0;
 }

@@ -327,24 +327,21 @@ int main(int argc, char **argv)
     S.spare = conn_new();
     nc_announce(port);
 
-    while (!nc_stop_wanted) {
-        if (nc_stats_wanted) {
-            nc_stats_wanted = 0;
-            nc_print_stats(&S.stats);
-        }
-        if (nc_wait(fd, &S.timers)) {
-            for (int round = 0; round < NC_RX_ROUNDS; round++) {
-                int n = nc_rx_recv(&rx, fd);
-                for (int i = 0; i < n; i++)
-                    if (!(rx.msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
-                        on_datagram(&rx.from[i], rx.iov[i].iov_base, rx.msgs[i].msg_len);
-                nc_tx_flush(&S.tx);
-                if (n < NC_RX_BATCH)
-                    break;
-            }
-        }
-        on_timers();
-        nc_tx_flush(&S.tx);
-    }
+    nc_serve(fd, &rx, &S.tx, &S.timers, &S.stats, on_datagram, on_timers);
+
+    /* Teardown, so that leak checkers see a clean exit. */
+    for (struct conn *c; (c = nc_table_any(&S.table));)
+        conn_free(c);
+    SSL_free(S.spare->ssl);
+    free(S.spare);
+    SSL_CTX_free(S.ctx);
+    BIO_meth_free(S.bio_method);
+    BIO_ADDR_free(S.listen_addr);
+    EVP_MAC_CTX_free(S.cookie_mac);
+    nc_table_free(&S.table);
+    nc_heap_free(&S.timers);
+    nc_tx_free(&S.tx);
+    nc_rx_free(&rx);
+    close(fd);
     return 0;
 }

@@ -1,0 +1,652 @@
+/* Crypto floor: the server's private-key operations of one DTLS 1.2
+ * handshake, timed per TLS library on the thread CPU clock.
+ *
+ *   ecdsa_p256_sign  ECDSA P-256 signature of a SHA-256 digest
+ *   rsa2048_sign     RSA-2048 PKCS#1 v1.5 signature of a SHA-256 digest
+ *   ecdh_p256        a server's ECDHE work: one P-256 key pair generated,
+ *                    the client's encoded public key imported (and checked
+ *                    as the library's TLS code does), one shared secret
+ *   ecdh_x25519      the same with X25519, for clients that prefer it
+ *
+ * The client public keys come from a pool of fresh keys made outside the
+ * timed region, each used once: no library may cache a peer's point.
+ * Each operation is checked once (signature verifies, both sides of the key
+ * exchange agree), warmed up, then run for --ms milliseconds.
+ *
+ *   crypto_floor [--ms 500] [--ec-key FILE] [--rsa-key FILE]
+ *
+ * The keys default to tests/certs/server.key (EC P-256) and
+ * tests/certs/rsa.key (RSA-2048), relative to the current directory.
+ * Prints one line per operation on stdout: `floor OP US_PER_OP`.
+ *
+ * Build (one per library):
+ *   cc -O2 -g -std=gnu11 -DLIB_OPENSSL bench/crypto_floor.c -o floor_openssl \
+ *      $(pkg-config --cflags --libs libcrypto)
+ *   cc -O2 -g -std=gnu11 -DLIB_MBEDTLS bench/crypto_floor.c -o floor_mbedtls -lmbedcrypto
+ *   cc -O2 -g -std=gnu11 -DLIB_WOLFSSL bench/crypto_floor.c -o floor_wolfssl \
+ *      $(pkg-config --cflags --libs wolfssl)
+ */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(LIB_OPENSSL) + defined(LIB_MBEDTLS) + defined(LIB_WOLFSSL) != 1
+#error "define exactly one of LIB_OPENSSL, LIB_MBEDTLS, LIB_WOLFSSL"
+#endif
+
+static const char *ec_key_file = "tests/certs/server.key";
+static const char *rsa_key_file = "tests/certs/rsa.key";
+
+/* A fixed SHA-256 digest: what the handshake signs is a hash too. */
+static const unsigned char digest[32] = {
+    0x9f, 0x86, 0xd0, 0x81, 0x88, 0x4c, 0x7d, 0x65, 0x9a, 0x2f, 0xea, 0xa0, 0xc5, 0x5a, 0xd0, 0x15,
+    0xa3, 0xbf, 0x4f, 0x1b, 0x2b, 0x0b, 0x82, 0x2c, 0xd1, 0x5d, 0x6c, 0x15, 0xb0, 0xf0, 0x0a, 0x08,
+};
+
+static void die(const char *what)
+{
+    fprintf(stderr, "crypto_floor: %s\n", what);
+    exit(1);
+}
+
+/* ---- peer key pools ---------------------------------------------------------- */
+
+#define POOL 256
+enum curve { P256, X25519 };
+
+struct pool {
+    enum curve curve;
+    size_t len; /* encoded public key: 65 bytes (P-256), 32 (X25519) */
+    int left;   /* keys not used yet; refilled outside the timing */
+    unsigned char key[POOL][65];
+};
+
+static struct pool pool_p256 = {P256, 65, 0, {{0}}};
+static struct pool pool_x25519 = {X25519, 32, 0, {{0}}};
+
+static unsigned char secret[66];
+static size_t secret_len;
+
+/* ---- library adapters ------------------------------------------------------ *
+ * Each library provides lib_init(), op_ecdsa_p256_sign(), op_rsa2048_sign(),
+ * peer_fill() (fresh public keys into a pool), ecdh() (the server's ECDHE
+ * work against one encoded client key; own_pub, when not NULL, receives the
+ * server's public key) and lib_check(). */
+
+#if defined(LIB_OPENSSL)
+#define LIB_NAME "openssl"
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+static EVP_PKEY *ec_key, *rsa_key;
+static EVP_PKEY_CTX *ec_sign_ctx, *rsa_sign_ctx, *gen_ctx[2];
+static unsigned char sig[512];
+static size_t sig_len;
+
+static EVP_PKEY *load_key(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!k)
+        die("cannot read a private key");
+    return k;
+}
+
+static EVP_PKEY_CTX *sign_ctx(EVP_PKEY *k, int padding)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k, NULL);
+    if (!ctx || EVP_PKEY_sign_init(ctx) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1 ||
+        (padding && EVP_PKEY_CTX_set_rsa_padding(ctx, padding) != 1))
+        die("signing context");
+    return ctx;
+}
+
+static EVP_PKEY_CTX *keygen_ctx(int type)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(type, NULL);
+    if (!ctx || EVP_PKEY_keygen_init(ctx) != 1 ||
+        (type == EVP_PKEY_EC &&
+         EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx, NID_X9_62_prime256v1) != 1))
+        die("keygen context");
+    return ctx;
+}
+
+static void lib_init(void)
+{
+    ec_key = load_key(ec_key_file);
+    rsa_key = load_key(rsa_key_file);
+    ec_sign_ctx = sign_ctx(ec_key, 0);
+    rsa_sign_ctx = sign_ctx(rsa_key, RSA_PKCS1_PADDING);
+    gen_ctx[P256] = keygen_ctx(EVP_PKEY_EC);
+    gen_ctx[X25519] = keygen_ctx(EVP_PKEY_X25519);
+}
+
+static bool sign_with(EVP_PKEY_CTX *ctx)
+{
+    sig_len = sizeof sig;
+    return EVP_PKEY_sign(ctx, sig, &sig_len, digest, sizeof digest) == 1;
+}
+
+static bool op_ecdsa_p256_sign(void)
+{
+    return sign_with(ec_sign_ctx);
+}
+
+static bool op_rsa2048_sign(void)
+{
+    return sign_with(rsa_sign_ctx);
+}
+
+static bool encode_pub(EVP_PKEY *k, unsigned char *out, size_t len)
+{
+    unsigned char *p = NULL;
+    size_t n = EVP_PKEY_get1_encoded_public_key(k, &p);
+    bool ok = n == len;
+    if (ok)
+        memcpy(out, p, n);
+    OPENSSL_free(p);
+    return ok;
+}
+
+static void peer_fill(struct pool *pl)
+{
+    for (int i = 0; i < POOL; i++) {
+        EVP_PKEY *k = NULL;
+        if (EVP_PKEY_keygen(gen_ctx[pl->curve], &k) != 1 || !encode_pub(k, pl->key[i], pl->len))
+            die("peer keys");
+        EVP_PKEY_free(k);
+    }
+    pl->left = POOL;
+}
+
+/* As OpenSSL's TLS server does it: generate from the group's parameters,
+ * import the client's encoded point into a key with the same parameters,
+ * derive (EVP_PKEY_derive_set_peer checks the peer key). */
+static bool ecdh_own(enum curve c, const unsigned char *peer_pub, size_t len, EVP_PKEY **own)
+{
+    EVP_PKEY *k = NULL, *peer = EVP_PKEY_new();
+    EVP_PKEY_CTX *d = NULL;
+    secret_len = sizeof secret;
+    bool ok =
+        peer && EVP_PKEY_keygen(gen_ctx[c], &k) == 1 && EVP_PKEY_copy_parameters(peer, k) == 1 &&
+        EVP_PKEY_set1_encoded_public_key(peer, peer_pub, len) == 1 &&
+        (d = EVP_PKEY_CTX_new(k, NULL)) != NULL && EVP_PKEY_derive_init(d) == 1 &&
+        EVP_PKEY_derive_set_peer(d, peer) == 1 && EVP_PKEY_derive(d, secret, &secret_len) == 1;
+    EVP_PKEY_CTX_free(d);
+    EVP_PKEY_free(peer);
+    if (own && ok)
+        *own = k;
+    else
+        EVP_PKEY_free(k);
+    return ok;
+}
+
+static bool ecdh(enum curve c, const unsigned char *peer_pub, size_t len)
+{
+    return ecdh_own(c, peer_pub, len, NULL);
+}
+
+static bool verify_with(EVP_PKEY *k, int padding)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(k, NULL);
+    bool ok = ctx && EVP_PKEY_verify_init(ctx) == 1 &&
+              EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+              (!padding || EVP_PKEY_CTX_set_rsa_padding(ctx, padding) == 1) &&
+              EVP_PKEY_verify(ctx, sig, sig_len, digest, sizeof digest) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    return ok;
+}
+
+static bool agree(enum curve c, size_t len)
+{
+    EVP_PKEY *peer = NULL, *own = NULL;
+    unsigned char enc[65], mine[66];
+    if (EVP_PKEY_keygen(gen_ctx[c], &peer) != 1 || !encode_pub(peer, enc, len) ||
+        !ecdh_own(c, enc, len, &own))
+        return false;
+    size_t mine_len = secret_len;
+    memcpy(mine, secret, secret_len);
+    /* The client's side: its private key with the server's public key. */
+    EVP_PKEY_CTX *d = EVP_PKEY_CTX_new(peer, NULL);
+    secret_len = sizeof secret;
+    bool ok = d && EVP_PKEY_derive_init(d) == 1 && EVP_PKEY_derive_set_peer(d, own) == 1 &&
+              EVP_PKEY_derive(d, secret, &secret_len) == 1 && secret_len == mine_len &&
+              memcmp(secret, mine, mine_len) == 0;
+    EVP_PKEY_CTX_free(d);
+    EVP_PKEY_free(own);
+    EVP_PKEY_free(peer);
+    return ok;
+}
+
+static bool lib_check(void)
+{
+    return op_ecdsa_p256_sign() && verify_with(ec_key, 0) && op_rsa2048_sign() &&
+           verify_with(rsa_key, RSA_PKCS1_PADDING) && agree(P256, 65) && agree(X25519, 32);
+}
+
+#elif defined(LIB_MBEDTLS)
+#define LIB_NAME "mbedtls"
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecdh.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+
+static mbedtls_entropy_context entropy;
+static mbedtls_ctr_drbg_context drbg;
+static mbedtls_pk_context ec_key, rsa_key;
+static unsigned char sig[MBEDTLS_PK_SIGNATURE_MAX_SIZE];
+static size_t sig_len;
+static mbedtls_ecp_group grp[2];
+
+static void lib_init(void)
+{
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, NULL, 0) != 0)
+        die("mbedtls_ctr_drbg_seed");
+    mbedtls_pk_init(&ec_key);
+    mbedtls_pk_init(&rsa_key);
+    if (mbedtls_pk_parse_keyfile(&ec_key, ec_key_file, NULL) != 0 ||
+        mbedtls_pk_parse_keyfile(&rsa_key, rsa_key_file, NULL) != 0)
+        die("cannot read a private key");
+    mbedtls_ecp_group_init(&grp[P256]);
+    mbedtls_ecp_group_init(&grp[X25519]);
+    if (mbedtls_ecp_group_load(&grp[P256], MBEDTLS_ECP_DP_SECP256R1) != 0 ||
+        mbedtls_ecp_group_load(&grp[X25519], MBEDTLS_ECP_DP_CURVE25519) != 0)
+        die("mbedtls_ecp_group_load");
+}
+
+/* mbedtls_pk_sign: deterministic ECDSA for EC keys, PKCS#1 v1.5 for RSA
+ * keys, as in the TLS 1.2 handshake. */
+static bool op_ecdsa_p256_sign(void)
+{
+    return mbedtls_pk_sign(&ec_key, MBEDTLS_MD_SHA256, digest, sizeof digest, sig, &sig_len,
+                           mbedtls_ctr_drbg_random, &drbg) == 0;
+}
+
+static bool op_rsa2048_sign(void)
+{
+    return mbedtls_pk_sign(&rsa_key, MBEDTLS_MD_SHA256, digest, sizeof digest, sig, &sig_len,
+                           mbedtls_ctr_drbg_random, &drbg) == 0;
+}
+
+/* A fresh key pair; its public key encoded into out when out is not NULL. */
+static bool keypair(enum curve c, mbedtls_mpi *d, mbedtls_ecp_point *q, unsigned char *out,
+                    size_t len)
+{
+    size_t n = 0;
+    return mbedtls_ecdh_gen_public(&grp[c], d, q, mbedtls_ctr_drbg_random, &drbg) == 0 &&
+           (!out || (mbedtls_ecp_point_write_binary(&grp[c], q, MBEDTLS_ECP_PF_UNCOMPRESSED, &n,
+                                                    out, len) == 0 &&
+                     n == len));
+}
+
+static void peer_fill(struct pool *pl)
+{
+    mbedtls_mpi d;
+    mbedtls_ecp_point q;
+    mbedtls_mpi_init(&d);
+    mbedtls_ecp_point_init(&q);
+    for (int i = 0; i < POOL; i++)
+        if (!keypair(pl->curve, &d, &q, pl->key[i], pl->len))
+            die("peer keys");
+    mbedtls_mpi_free(&d);
+    mbedtls_ecp_point_free(&q);
+    pl->left = POOL;
+}
+
+/* As mbedTLS's TLS server does it (mbedtls_ecdh_make_params,
+ * mbedtls_ecdh_read_public, mbedtls_ecdh_calc_secret): generate, read and
+ * check the client's point, compute the shared secret. */
+static bool ecdh_own(enum curve c, const unsigned char *peer_pub, size_t len, unsigned char *own)
+{
+    mbedtls_mpi d, z;
+    mbedtls_ecp_point q, qp;
+    mbedtls_mpi_init(&d);
+    mbedtls_mpi_init(&z);
+    mbedtls_ecp_point_init(&q);
+    mbedtls_ecp_point_init(&qp);
+    bool ok =
+        keypair(c, &d, &q, own, len) &&
+        mbedtls_ecp_point_read_binary(&grp[c], &qp, peer_pub, len) == 0 &&
+        mbedtls_ecp_check_pubkey(&grp[c], &qp) == 0 &&
+        mbedtls_ecdh_compute_shared(&grp[c], &z, &qp, &d, mbedtls_ctr_drbg_random, &drbg) == 0 &&
+        mbedtls_mpi_write_binary(&z, secret, mbedtls_mpi_size(&grp[c].P)) == 0;
+    secret_len = mbedtls_mpi_size(&grp[c].P);
+    mbedtls_mpi_free(&d);
+    mbedtls_mpi_free(&z);
+    mbedtls_ecp_point_free(&q);
+    mbedtls_ecp_point_free(&qp);
+    return ok;
+}
+
+static bool ecdh(enum curve c, const unsigned char *peer_pub, size_t len)
+{
+    return ecdh_own(c, peer_pub, len, NULL);
+}
+
+static bool agree(enum curve c, size_t len)
+{
+    mbedtls_mpi d, z;
+    mbedtls_ecp_point q, qs;
+    mbedtls_mpi_init(&d);
+    mbedtls_mpi_init(&z);
+    mbedtls_ecp_point_init(&q);
+    mbedtls_ecp_point_init(&qs);
+    unsigned char enc[65], own[65], other[66];
+    size_t n = mbedtls_mpi_size(&grp[c].P);
+    bool ok =
+        keypair(c, &d, &q, enc, len) && ecdh_own(c, enc, len, own) &&
+        mbedtls_ecp_point_read_binary(&grp[c], &qs, own, len) == 0 &&
+        mbedtls_ecdh_compute_shared(&grp[c], &z, &qs, &d, mbedtls_ctr_drbg_random, &drbg) == 0 &&
+        mbedtls_mpi_write_binary(&z, other, n) == 0 && secret_len == n &&
+        memcmp(other, secret, n) == 0;
+    mbedtls_mpi_free(&d);
+    mbedtls_mpi_free(&z);
+    mbedtls_ecp_point_free(&q);
+    mbedtls_ecp_point_free(&qs);
+    return ok;
+}
+
+static bool lib_check(void)
+{
+    return op_ecdsa_p256_sign() &&
+           mbedtls_pk_verify(&ec_key, MBEDTLS_MD_SHA256, digest, sizeof digest, sig, sig_len) ==
+               0 &&
+           op_rsa2048_sign() &&
+           mbedtls_pk_verify(&rsa_key, MBEDTLS_MD_SHA256, digest, sizeof digest, sig, sig_len) ==
+               0 &&
+           agree(P256, 65) && agree(X25519, 32);
+}
+
+#elif defined(LIB_WOLFSSL)
+#define LIB_NAME "wolfssl"
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/curve25519.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/hash.h>
+#include <wolfssl/wolfcrypt/random.h>
+#include <wolfssl/wolfcrypt/rsa.h>
+
+static WC_RNG rng;
+static ecc_key ec_key;
+static RsaKey rsa_key;
+static unsigned char sig[512];
+static word32 sig_len;
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    size_t cap = 1 << 16;
+    unsigned char *buf = malloc(cap + 1);
+    if (!buf)
+        die("out of memory");
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static word32 load_der(const char *path, unsigned char **der)
+{
+    size_t pem_len;
+    unsigned char *pem = read_file(path, &pem_len);
+    *der = malloc(pem_len);
+    if (!*der)
+        die("out of memory");
+    int n = wc_KeyPemToDer(pem, (int)pem_len, *der, (int)pem_len, NULL);
+    free(pem);
+    if (n <= 0)
+        die("cannot read a private key");
+    return (word32)n;
+}
+
+static void lib_init(void)
+{
+    if (wolfCrypt_Init() != 0 || wc_InitRng(&rng) != 0)
+        die("wolfCrypt init");
+    unsigned char *der;
+    word32 len = load_der(ec_key_file, &der), idx = 0;
+    if (wc_ecc_init(&ec_key) != 0 || wc_EccPrivateKeyDecode(der, &idx, &ec_key, len) != 0)
+        die("cannot decode the EC key");
+    free(der);
+    wc_ecc_set_rng(&ec_key, &rng);
+    len = load_der(rsa_key_file, &der);
+    idx = 0;
+    if (wc_InitRsaKey(&rsa_key, NULL) != 0 || wc_RsaPrivateKeyDecode(der, &idx, &rsa_key, len) != 0)
+        die("cannot decode the RSA key");
+    free(der);
+    wc_RsaSetRNG(&rsa_key, &rng);
+}
+
+static bool op_ecdsa_p256_sign(void)
+{
+    sig_len = sizeof sig;
+    return wc_ecc_sign_hash(digest, sizeof digest, sig, &sig_len, &rng, &ec_key) == 0;
+}
+
+/* PKCS#1 v1.5: DigestInfo(SHA-256, digest), then the private-key operation,
+ * as wolfSSL's TLS code does. */
+static bool op_rsa2048_sign(void)
+{
+    unsigned char enc[MAX_ENCODED_SIG_SZ];
+    word32 enc_len = wc_EncodeSignature(enc, digest, sizeof digest, SHA256h);
+    int n = wc_RsaSSL_Sign(enc, enc_len, sig, sizeof sig, &rsa_key, &rng);
+    sig_len = n > 0 ? (word32)n : 0;
+    return n > 0;
+}
+
+static void peer_fill(struct pool *pl)
+{
+    for (int i = 0; i < POOL; i++) {
+        word32 n = (word32)pl->len;
+        bool ok;
+        if (pl->curve == P256) {
+            ecc_key k;
+            ok = wc_ecc_init(&k) == 0 && wc_ecc_make_key_ex(&rng, 32, &k, ECC_SECP256R1) == 0 &&
+                 wc_ecc_export_x963(&k, pl->key[i], &n) == 0;
+            wc_ecc_free(&k);
+        } else {
+            curve25519_key k;
+            ok = wc_curve25519_init(&k) == 0 &&
+                 wc_curve25519_make_key(&rng, CURVE25519_KEYSIZE, &k) == 0 &&
+                 wc_curve25519_export_public_ex(&k, pl->key[i], &n, EC25519_LITTLE_ENDIAN) == 0;
+            wc_curve25519_free(&k);
+        }
+        if (!ok || n != pl->len)
+            die("peer keys");
+    }
+    pl->left = POOL;
+}
+
+/* As wolfSSL's TLS server does it: make the ephemeral key, import the
+ * client's point (X25519: check it first), compute the shared secret. */
+static bool ecdh_own(enum curve c, const unsigned char *peer_pub, size_t len, unsigned char *own)
+{
+    word32 n = sizeof secret, own_len = (word32)len;
+    bool ok;
+    if (c == P256) {
+        ecc_key k, peer;
+        ok = wc_ecc_init(&k) == 0 && wc_ecc_init(&peer) == 0 &&
+             wc_ecc_make_key_ex(&rng, 32, &k, ECC_SECP256R1) == 0 &&
+             wc_ecc_import_x963_ex(peer_pub, (word32)len, &peer, ECC_SECP256R1) == 0 &&
+             wc_ecc_set_rng(&k, &rng) == 0 && wc_ecc_shared_secret(&k, &peer, secret, &n) == 0 &&
+             (!own || wc_ecc_export_x963(&k, own, &own_len) == 0);
+        wc_ecc_free(&k);
+        wc_ecc_free(&peer);
+    } else {
+        curve25519_key k, peer;
+        ok =
+            wc_curve25519_init(&k) == 0 && wc_curve25519_init(&peer) == 0 &&
+            wc_curve25519_make_key(&rng, CURVE25519_KEYSIZE, &k) == 0 &&
+            wc_curve25519_check_public(peer_pub, (word32)len, EC25519_LITTLE_ENDIAN) == 0 &&
+            wc_curve25519_import_public_ex(peer_pub, (word32)len, &peer, EC25519_LITTLE_ENDIAN) ==
+                0 &&
+            wc_curve25519_shared_secret_ex(&k, &peer, secret, &n, EC25519_LITTLE_ENDIAN) == 0 &&
+            (!own || wc_curve25519_export_public_ex(&k, own, &own_len, EC25519_LITTLE_ENDIAN) == 0);
+        wc_curve25519_free(&k);
+        wc_curve25519_free(&peer);
+    }
+    secret_len = n;
+    return ok;
+}
+
+static bool ecdh(enum curve c, const unsigned char *peer_pub, size_t len)
+{
+    return ecdh_own(c, peer_pub, len, NULL);
+}
+
+static bool agree_p256(void)
+{
+    ecc_key peer, srv;
+    unsigned char enc[65], own[65], other[66];
+    word32 n = sizeof enc, m = sizeof other;
+    bool ok = wc_ecc_init(&peer) == 0 && wc_ecc_init(&srv) == 0 &&
+              wc_ecc_make_key_ex(&rng, 32, &peer, ECC_SECP256R1) == 0 &&
+              wc_ecc_export_x963(&peer, enc, &n) == 0 && ecdh_own(P256, enc, n, own) &&
+              wc_ecc_import_x963_ex(own, n, &srv, ECC_SECP256R1) == 0 &&
+              wc_ecc_set_rng(&peer, &rng) == 0 &&
+              wc_ecc_shared_secret(&peer, &srv, other, &m) == 0 && m == secret_len &&
+              memcmp(other, secret, m) == 0;
+    wc_ecc_free(&peer);
+    wc_ecc_free(&srv);
+    return ok;
+}
+
+static bool agree_x25519(void)
+{
+    curve25519_key peer, srv;
+    unsigned char enc[32], own[32], other[32];
+    word32 n = sizeof enc, m = sizeof other;
+    bool ok = wc_curve25519_init(&peer) == 0 && wc_curve25519_init(&srv) == 0 &&
+              wc_curve25519_make_key(&rng, CURVE25519_KEYSIZE, &peer) == 0 &&
+              wc_curve25519_export_public_ex(&peer, enc, &n, EC25519_LITTLE_ENDIAN) == 0 &&
+              ecdh_own(X25519, enc, n, own) &&
+              wc_curve25519_import_public_ex(own, n, &srv, EC25519_LITTLE_ENDIAN) == 0 &&
+              wc_curve25519_shared_secret_ex(&peer, &srv, other, &m, EC25519_LITTLE_ENDIAN) == 0 &&
+              m == secret_len && memcmp(other, secret, m) == 0;
+    wc_curve25519_free(&peer);
+    wc_curve25519_free(&srv);
+    return ok;
+}
+
+static bool lib_check(void)
+{
+    int verified = 0;
+    if (!op_ecdsa_p256_sign() ||
+        wc_ecc_verify_hash(sig, sig_len, digest, sizeof digest, &verified, &ec_key) != 0 ||
+        !verified)
+        return false;
+    unsigned char plain[512], enc[MAX_ENCODED_SIG_SZ];
+    word32 enc_len = wc_EncodeSignature(enc, digest, sizeof digest, SHA256h);
+    if (!op_rsa2048_sign() ||
+        wc_RsaSSL_Verify(sig, sig_len, plain, sizeof plain, &rsa_key) != (int)enc_len ||
+        memcmp(plain, enc, enc_len) != 0)
+        return false;
+    return agree_p256() && agree_x25519();
+}
+#endif
+
+static bool op_ecdh_from(struct pool *pl)
+{
+    const unsigned char *peer = pl->key[--pl->left];
+    return ecdh(pl->curve, peer, pl->len);
+}
+
+static bool op_ecdh_p256(void)
+{
+    return op_ecdh_from(&pool_p256);
+}
+
+static bool op_ecdh_x25519(void)
+{
+    return op_ecdh_from(&pool_x25519);
+}
+
+/* ---- the measurement ------------------------------------------------------- */
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Runs `op` for `ms` milliseconds of timed work (the loop's own clock
+ * reads are cheap) and reports thread CPU time per operation. Refilling the
+ * peer key pool is left out of the timing. */
+static void measure(const char *name, bool (*op)(void), struct pool *pl, long ms)
+{
+    for (int i = 0; i < 10; i++) { /* warm-up: tables, caches, precomputation */
+        if (pl && !pl->left)
+            peer_fill(pl);
+        if (!op())
+            die(name);
+    }
+    uint64_t budget = (uint64_t)ms * 1000000u, wall = 0, cpu = 0;
+    long n = 0;
+    while (wall < budget) {
+        if (pl && !pl->left)
+            peer_fill(pl);
+        int chunk = pl ? pl->left : 64;
+        uint64_t w0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        for (int i = 0; i < chunk && wall + clock_ns(CLOCK_MONOTONIC) - w0 < budget; i++) {
+            if (!op())
+                die(name);
+            n++;
+        }
+        cpu += clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+        wall += clock_ns(CLOCK_MONOTONIC) - w0;
+    }
+    fprintf(stderr, "%s: %s: %ld operations\n", LIB_NAME, name, n);
+    printf("floor %s %.2f\n", name, (double)cpu / 1000.0 / (double)n);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    long ms = 500;
+    for (int i = 1; i < argc; i += 2) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (v && !strcmp(a, "--ms"))
+            ms = atol(v);
+        else if (v && !strcmp(a, "--ec-key"))
+            ec_key_file = v;
+        else if (v && !strcmp(a, "--rsa-key"))
+            rsa_key_file = v;
+        else {
+            fprintf(stderr, "usage: %s [--ms 500] [--ec-key FILE] [--rsa-key FILE]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (ms < 1)
+        ms = 1;
+    lib_init();
+    if (!lib_check())
+        die("self-check failed");
+    measure("ecdsa_p256_sign", op_ecdsa_p256_sign, NULL, ms);
+    measure("rsa2048_sign", op_rsa2048_sign, NULL, ms);
+    measure("ecdh_p256", op_ecdh_p256, &pool_p256, ms);
+    measure("ecdh_x25519", op_ecdh_x25519, &pool_x25519, ms);
+    return 0;
+}
