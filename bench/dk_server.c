@@ -83,7 +83,7 @@ static unsigned long long handshakes, echoed;
 static bool serve(dk_dtls_peer *p, uint8_t *buf, size_t cap)
 {
     dk_dtls_status st = dk_dtls_peer_get_status(p);
-    if (st == DK_DTLS_CONNECTED && !dk_dtls_peer_get_user_data(p)) {
+    if (st == DK_DTLS_CONNECTED && dk_dtls_peer_get_user_data(p) != &handshakes) {
         handshakes++;
         dk_dtls_peer_set_user_data(p, &handshakes); /* counted */
     }
@@ -148,7 +148,8 @@ int main(int argc, char **argv)
     static uint8_t buf[DK_UDP_MAX_DATAGRAM];
     dk_dtls_peer *ready[256];
     while (!stop) {
-        while (dk_udp_server_is_connection_available(udp)) {
+        /* dk_dtls_server_poll() takes new clients itself. */
+        while (seed && dk_udp_server_is_connection_available(udp)) {
             dk_udp_peer *peer = dk_udp_server_take_connection(udp, NULL);
             dk_dtls_peer *p = dk_dtls_server_take_connection(dtls, peer, NULL);
             if (!p)
@@ -170,9 +171,17 @@ int main(int argc, char **argv)
             dk_udp_server_flush(udp);
         } else {
             int n = dk_dtls_server_poll(dtls, ready, 256);
-            for (int i = 0; i < n; i++)
-                if (!serve(ready[i], buf, sizeof buf))
-                    drop(&all, ready[i]);
+            for (int i = 0; i < n; i++) {
+                dk_dtls_peer *p = ready[i];
+                if (dk_dtls_peer_get_user_data(p) == NULL &&
+                    dk_dtls_peer_get_status(p) == DK_DTLS_HANDSHAKING) {
+                    add(&all, p); /* a new session */
+                    dk_dtls_peer_set_user_data(p, &all);
+                    continue;
+                }
+                if (!serve(p, buf, sizeof buf))
+                    drop(&all, p);
+            }
         }
         if (want_stats) {
             want_stats = 0;

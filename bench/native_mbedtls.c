@@ -44,6 +44,10 @@ struct conn {
     bool established;
 };
 
+static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
+                                              MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
+                                              MBEDTLS_ECP_DP_NONE};
+
 static const int ciphersuites[] = {
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
     MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
@@ -273,6 +277,9 @@ static void setup_conf(const struct nc_opts *o)
     mbedtls_ssl_conf_min_version(&S.conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_max_version(&S.conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_ciphersuites(&S.conf, ciphersuites);
+    /* Same ECDHE group order as dtlskit's mbedTLS backend (X25519, P-256
+     * first), instead of the library default that starts with P-521. */
+    mbedtls_ssl_conf_curves(&S.conf, curves);
     mbedtls_ssl_conf_authmode(&S.conf, MBEDTLS_SSL_VERIFY_NONE);
     mbedtls_ssl_conf_renegotiation(&S.conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
     if ((ret = mbedtls_ssl_conf_own_cert(&S.conf, &S.chain, &S.key)) != 0)

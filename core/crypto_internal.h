@@ -3,6 +3,7 @@
 #ifndef DK_CORE_CRYPTO_INTERNAL_H
 #define DK_CORE_CRYPTO_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include <dtlskit/backend.h>
@@ -31,7 +32,17 @@ struct dk_tls_options {
     dk_cert *trusted;    /* client: CA chain (NULL: system store) */
     dk_client_auth auth; /* server only */
     dk_cert *client_ca;  /* server only */
+    /* Client: the backend context made from these options, kept for the
+     * next connection (making one per connection costs more than the
+     * handshake's own cryptography). Guarded: options may be shared by
+     * threads. */
+    pthread_mutex_t lock;
+    struct dk__ctx *cached;
+    unsigned cached_rto_initial, cached_rto_max;
 };
+
+/* Drops the cached context (the options changed). */
+void dk__tls_options_invalidate(dk_tls_options *opts);
 
 dk_key *dk__key_ref(const dk_key *key);
 dk_cert *dk__cert_ref(const dk_cert *cert);

@@ -198,7 +198,13 @@ void dk__dtls_peer_touch(dk_dtls_peer *p)
     if (!s)
         return;
     uint64_t now = dk__now_ms();
-    (void)dk__heap_set(&s->timers, &p->timer, dk__dtls_peer_deadline(p, now));
+    uint64_t deadline = dk__dtls_peer_deadline(p, now);
+    /* A timer still due right after its session ran comes back no sooner
+     * than 1 ms later: a backend that keeps saying "now" cannot make the
+     * server spin. */
+    if (deadline && deadline <= now)
+        deadline = now + 1;
+    (void)dk__heap_set(&s->timers, &p->timer, deadline);
     if (!p->in_attention && (p->app.count || p->status != p->reported)) {
         p->in_attention = true;
         p->att_next = NULL;
@@ -452,8 +458,8 @@ dk_err dk_dtls_peer_connect_to_peer(dk_dtls_peer *p, dk_udp_peer *udp, const cha
     dk__session_cfg cfg = p->cfg;
     release_all(p);
     dk_err err;
-    dk__ctx *ctx = dk__ctx_create(__func__, opts, DK_BK_CLIENT, (unsigned)cfg.rto_initial_ms,
-                                  (unsigned)cfg.rto_max_ms, &err);
+    dk__ctx *ctx = dk__ctx_for_client(__func__, opts, (unsigned)cfg.rto_initial_ms,
+                                      (unsigned)cfg.rto_max_ms, &err);
     if (!ctx)
         return err;
     dk__addr ip;

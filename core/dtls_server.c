@@ -358,6 +358,22 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     dk_udp_server_flush(udp);
     dk__udp_server_cork(udp);
     dk_err e = dk__udp_server_drain(udp);
+    /* New clients: every pending connection passed the cookie check. Each
+     * becomes a session handed to the caller once, handshaking. */
+    dk_udp_peer *taken;
+    while (s->opts && (taken = dk_udp_server_take_connection(udp, NULL))) {
+        dk_dtls_peer *p = dk_dtls_server_take_connection(s, taken, NULL);
+        if (!p) {
+            dk_udp_peer_free(taken);
+            continue;
+        }
+        if (!p->tracker) { /* not a session after all: nothing to hand over */
+            dk_dtls_peer_free(p);
+            continue;
+        }
+        p->reported = (dk_dtls_status)-1; /* new: report it */
+        dk__dtls_peer_touch(p);
+    }
     /* Sessions that received datagrams. */
     dk_udp_peer *u;
     while ((u = dk__udp_server_next_ready(udp)))

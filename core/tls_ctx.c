@@ -1,6 +1,7 @@
 /* Backend contexts made from dk_tls_options. */
 #include "tls_ctx.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "crypto_internal.h"
@@ -83,5 +84,43 @@ dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role ro
         return NULL;
     }
     dk__set_err(err, DK_OK);
+    return c;
+}
+
+/* The options behind connect_to_peer(..., NULL): made once per process. */
+static dk_tls_options *default_client;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
+
+static void make_default_client(void)
+{
+    default_client = dk_tls_options_client(NULL, NULL, NULL);
+}
+
+dk__ctx *dk__ctx_for_client(const char *func, const dk_tls_options *opts, unsigned rto_initial_ms,
+                            unsigned rto_max_ms, dk_err *err)
+{
+    dk_tls_options *o = (dk_tls_options *)opts;
+    if (!o) {
+        pthread_once(&default_once, make_default_client);
+        o = default_client;
+        if (!o)
+            return dk__ctx_create(func, NULL, DK_BK_CLIENT, rto_initial_ms, rto_max_ms, err);
+    }
+    pthread_mutex_lock(&o->lock);
+    dk__ctx *c = o->cached;
+    if (c && o->cached_rto_initial == rto_initial_ms && o->cached_rto_max == rto_max_ms) {
+        dk__ctx_ref(c);
+    } else {
+        c = dk__ctx_create(func, o, DK_BK_CLIENT, rto_initial_ms, rto_max_ms, err);
+        if (c) {
+            dk__ctx_unref(o->cached);
+            o->cached = dk__ctx_ref(c);
+            o->cached_rto_initial = rto_initial_ms;
+            o->cached_rto_max = rto_max_ms;
+        }
+    }
+    pthread_mutex_unlock(&o->lock);
+    if (c)
+        dk__set_err(err, DK_OK);
     return c;
 }

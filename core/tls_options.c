@@ -6,6 +6,7 @@
 #include "dtls_internal.h"
 #include "error.h"
 #include "library.h"
+#include "tls_ctx.h"
 
 static dk_tls_options *alloc_options(const char *func, dk_err *err)
 {
@@ -17,7 +18,17 @@ static dk_tls_options *alloc_options(const char *func, dk_err *err)
     dk_tls_options *o = calloc(1, sizeof *o);
     if (!o)
         dk__set_err(err, dk__fail(DK_ERR_NOMEM, func, "out of memory"));
+    else
+        pthread_mutex_init(&o->lock, NULL);
     return o;
+}
+
+void dk__tls_options_invalidate(dk_tls_options *o)
+{
+    pthread_mutex_lock(&o->lock);
+    dk__ctx_unref(o->cached);
+    o->cached = NULL;
+    pthread_mutex_unlock(&o->lock);
 }
 
 dk_tls_options *dk_tls_options_client(const dk_cert *trusted_chain,
@@ -101,6 +112,7 @@ dk_err dk_tls_options_set_client_auth(dk_tls_options *o, dk_client_auth mode, co
     dk_cert_free(o->client_ca);
     o->client_ca = mode != DK_CLIENT_AUTH_NONE ? dk__cert_ref(ca) : NULL;
     o->auth = mode;
+    dk__tls_options_invalidate(o);
     return DK_OK;
 }
 
@@ -120,6 +132,7 @@ dk_err dk_tls_options_set_client_certificate(dk_tls_options *o, const dk_key *ke
     dk_cert_free(o->own);
     o->key = dk__key_ref(key);
     o->own = dk__cert_ref(own_certificate);
+    dk__tls_options_invalidate(o);
     return DK_OK;
 }
 
@@ -159,6 +172,8 @@ dk_tls_options *dk__tls_options_clone(const dk_tls_options *src)
     if (!o)
         return NULL;
     *o = *src;
+    pthread_mutex_init(&o->lock, NULL);
+    o->cached = NULL;
     o->cn_override = NULL;
     if (src->cn_override && !(o->cn_override = strdup(src->cn_override))) {
         free(o);
@@ -179,6 +194,8 @@ void dk_tls_options_free(dk_tls_options *o)
 {
     if (!o)
         return;
+    dk__ctx_unref(o->cached);
+    pthread_mutex_destroy(&o->lock);
     free(o->cn_override);
     dk_key_free(o->key);
     dk_cert_free(o->own);

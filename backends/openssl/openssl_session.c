@@ -141,7 +141,7 @@ static dk_err handshake_error(dk_bk_session *s, int rc, char *reason, size_t cap
     return DK_ERR_HANDSHAKE;
 }
 
-static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
+static dk_err session_handshake_(dk_bk_session *s, char *reason, size_t cap)
 {
     ERR_clear_error();
     if (s->server && !s->listened) {
@@ -166,8 +166,8 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     return handshake_error(s, rc, reason, cap);
 }
 
-static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len,
-                           char *reason, size_t rcap)
+static dk_err session_read_(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len,
+                            char *reason, size_t rcap)
 {
     ERR_clear_error();
     int n = SSL_read(s->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
@@ -191,8 +191,8 @@ static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *o
     }
 }
 
-static dk_err session_write(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
-                            size_t cap)
+static dk_err session_write_(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
+                             size_t cap)
 {
     ERR_clear_error();
     if (len == 0)
@@ -213,7 +213,7 @@ static int session_timeout_ms(dk_bk_session *s)
     return ms > INT32_MAX ? INT32_MAX : (int)ms;
 }
 
-static dk_err session_handle_timeout(dk_bk_session *s, char *reason, size_t cap)
+static dk_err session_handle_timeout_(dk_bk_session *s, char *reason, size_t cap)
 {
     ERR_clear_error();
     if (DTLSv1_handle_timeout(s->ssl) < 0) {
@@ -230,7 +230,39 @@ static void session_close_notify(dk_bk_session *s)
         return;
     s->close_sent = true;
     (void)SSL_shutdown(s->ssl);
+    dk_ossl_flush(s);
     ERR_clear_error();
+}
+
+/* Every call that may write ends with the collected records sent. */
+static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
+{
+    dk_err e = session_handshake_(s, reason, cap);
+    dk_ossl_flush(s);
+    return e;
+}
+
+static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len,
+                           char *reason, size_t rcap)
+{
+    dk_err e = session_read_(s, buf, cap, out_len, reason, rcap);
+    dk_ossl_flush(s);
+    return e;
+}
+
+static dk_err session_write(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
+                            size_t cap)
+{
+    dk_err e = session_write_(s, data, len, reason, cap);
+    dk_ossl_flush(s);
+    return e;
+}
+
+static dk_err session_handle_timeout(dk_bk_session *s, char *reason, size_t cap)
+{
+    dk_err e = session_handle_timeout_(s, reason, cap);
+    dk_ossl_flush(s);
+    return e;
 }
 
 static size_t session_max_payload(dk_bk_session *s)

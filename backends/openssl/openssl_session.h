@@ -7,12 +7,15 @@
 #include <dtlskit/backend.h>
 
 #define DK_OSSL_COOKIE_MAX 64
+#define DK_OSSL_PACK_MAX   65536
 
 struct dk_bk_session {
     SSL *ssl;
     dk_bk_io io;
     const uint8_t *in; /* the datagram fed and not yet read, or NULL */
     size_t in_len;
+    uint8_t *pack;   /* records waiting to leave as one datagram */
+    size_t pack_len; /* (the buffer is per thread: see openssl_bio.c) */
     unsigned mtu;
     unsigned rto_initial_ms, rto_max_ms;
     bool server;
@@ -23,5 +26,9 @@ struct dk_bk_session {
     uint8_t cookie[DK_OSSL_COOKIE_MAX]; /* the cookie the core verified */
     char alert[48];                     /* last alert received, for reasons */
 };
+
+/* Sends the records collected so far as one datagram. Every session call
+ * ends with it. */
+void dk_ossl_flush(dk_bk_session *s);
 
 #endif

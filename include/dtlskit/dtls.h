@@ -136,17 +136,20 @@ DK_API dk_err dk_dtls_server_set_idle_timeout(dk_dtls_server *server, int ms);
  *  sessions wait to be handed over; -1 when nothing is due. */
 DK_API int dk_dtls_server_get_timeout_ms(const dk_dtls_server *server);
 
-/** Drives every session this server took in admission mode at the cost of
- *  the active ones only (Godot's loop polls every session, idle or not):
- *  reads the attached UDP server's socket, processes the sessions that
- *  received datagrams and those whose timer is due, sends their datagrams
- *  together (sendmmsg), and stores in `ready` up to `max` sessions that need
- *  the caller: packets to read or a new status (connected, disconnected,
+/** Runs a server in admission mode at the cost of its active sessions only
+ *  (Godot's loop polls every session, idle or not): reads the attached UDP
+ *  server's socket; takes its pending connections (each passed the cookie
+ *  check) as new sessions; processes the sessions that received datagrams
+ *  and those whose timer is due; sends what they produced with sendmmsg; and
+ *  stores in `ready` up to `max` sessions that need the caller: a new session
+ *  (reported once, DK_DTLS_HANDSHAKING: the caller owns it from then on and
+ *  frees it), packets to read, or a new status (connected, disconnected,
  *  error). A session is reported once per change: read all its packets.
- *  Sessions not yet reported stay queued for the next call. Returns the
- *  count, or a negative dk_err: DK_ERR_STATE (not attached, not listening),
- *  DK_ERR_INVALID. Pending connections are still taken with the UDP server's
- *  accept loop. dk_dtls_server_get_timeout_ms() says when to call again. */
+ *  Sessions not yet reported stay queued for the next call; sessions taken
+ *  with dk_dtls_server_take_connection() in admission mode are driven too.
+ *  Returns the count, or a negative dk_err: DK_ERR_STATE (not attached, not
+ *  listening), DK_ERR_INVALID. dk_dtls_server_get_timeout_ms() says when to
+ *  call again. */
 DK_API int dk_dtls_server_poll(dk_dtls_server *server, dk_dtls_peer **ready, int max);
 
 /** Copies the cookie counters. */
