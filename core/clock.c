@@ -21,3 +21,10 @@ int dk__ms_until(uint64_t deadline, uint64_t now)
     uint64_t d = deadline - now;
     return d > (uint64_t)INT_MAX ? INT_MAX : (int)d;
 }
+
+uint64_t dk__now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}

@@ -7,6 +7,9 @@
 /* Milliseconds since an arbitrary point, monotonic. */
 uint64_t dk__now_ms(void);
 
+/* Microseconds, same clock. */
+uint64_t dk__now_us(void);
+
 /* Remaining milliseconds from `now` to `deadline`, clamped to [0, INT_MAX];
  * -1 when deadline is 0 (no timer). */
 int dk__ms_until(uint64_t deadline, uint64_t now);

@@ -16,9 +16,6 @@
 #define DK__DEFAULT_RTO_INITIAL_MS 1000
 #define DK__DEFAULT_RTO_MAX_MS     60000
 #define DK__DEFAULT_MTU            1280
-/* Plaintext of the largest record a peer may send, plus one byte so that
- * an over-long record is noticed rather than cut. */
-#define DK__READ_BUF (16384 + 2048 + 1)
 
 /* Settings copied into each session when it starts. */
 typedef struct dk__session_cfg {

@@ -15,6 +15,8 @@
 
 #define SESS(p) ((dk_bk_session *)(void *)(p)->session)
 
+static uint64_t deadline_from(const dk_dtls_peer *p, uint64_t now, int bk);
+
 const char *dk_dtls_status_name(dk_dtls_status status)
 {
     switch (status) {
@@ -192,13 +194,9 @@ void dk__dtls_untrack(dk_dtls_peer *p)
     p->tracker = NULL;
 }
 
-void dk__dtls_peer_touch(dk_dtls_peer *p)
+static void touch_at(dk_dtls_peer *p, uint64_t now, uint64_t deadline)
 {
     dk_dtls_server *s = p->tracker;
-    if (!s)
-        return;
-    uint64_t now = dk__now_ms();
-    uint64_t deadline = dk__dtls_peer_deadline(p, now);
     /* A timer still due right after its session ran comes back no sooner
      * than 1 ms later: a backend that keeps saying "now" cannot make the
      * server spin. */
@@ -214,6 +212,14 @@ void dk__dtls_peer_touch(dk_dtls_peer *p)
             s->att_head = p;
         s->att_tail = p;
     }
+}
+
+void dk__dtls_peer_touch(dk_dtls_peer *p)
+{
+    if (!p->tracker)
+        return;
+    uint64_t now = dk__now_ms();
+    touch_at(p, now, dk__dtls_peer_deadline(p, now));
 }
 
 /* ---------------------------------------------------------------- I/O */
@@ -321,18 +327,30 @@ static void closed_by_peer(dk_dtls_peer *p)
     dk__dtls_peer_fail(p, DK_DTLS_DISCONNECTED, DK_ERR_CLOSED, "close_notify received");
 }
 
-/* Decrypts every record the fed datagram still holds into the queue. */
-static void read_records(dk_dtls_peer *p)
+/* Decrypts every record the fed datagram still holds into the queue. Each
+ * plaintext goes straight into a pool buffer: it is never longer than the
+ * datagram that carried it. */
+static void read_records(dk_dtls_peer *p, size_t datagram_len)
 {
-    uint8_t buf[DK__READ_BUF];
+    dk_udp_peer *u = p->udp;
     for (;;) {
         size_t n = 0;
-        char reason[DK__REASON_CAP] = "";
-        dk_err e = DK__BK->session->read(SESS(p), buf, sizeof buf, &n, reason, sizeof reason);
+        char reason[DK__REASON_CAP];
+        reason[0] = '\0';
+        dk__pkt *pkt = dk__pool_get(u->pool, datagram_len + 1);
+        dk_err e = pkt ? DK__BK->session->read(SESS(p), pkt->data, datagram_len + 1, &n, reason,
+                                               sizeof reason)
+                       : DK_ERR_NOMEM;
+        if (e != DK_OK && pkt)
+            dk__pool_put(u->pool, pkt);
         if (e == DK_ERR_WOULD_BLOCK)
             return;
         if (e == DK_ERR_CLOSED) {
             closed_by_peer(p);
+            return;
+        }
+        if (e == DK_ERR_NOMEM) { /* no buffer: the records are lost */
+            u->st.dropped_queue_full++;
             return;
         }
         if (e != DK_OK) {
@@ -340,17 +358,12 @@ static void read_records(dk_dtls_peer *p)
                                reason[0] ? reason : dk_strerror(e));
             return;
         }
-        dk_udp_peer *u = p->udp;
         if (p->app.count >= u->q_max_packets || p->app.bytes + n > u->q_max_bytes) {
             u->st.dropped_queue_full++;
+            dk__pool_put(u->pool, pkt);
             continue;
         }
-        dk__pkt *pkt = dk__pool_get(u->pool, n);
-        if (!pkt) {
-            u->st.dropped_queue_full++;
-            continue;
-        }
-        memcpy(pkt->data, buf, n);
+        pkt->len = (uint32_t)n;
         pkt->src = *dk__udp_peer_remote(u);
         dk__pktq_push(&p->app, pkt);
     }
@@ -372,32 +385,38 @@ static void process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
     }
     /* Records after the last handshake message (application data sent
      * right after Finished) are in the same datagram: read them too. */
-    read_records(p);
+    read_records(p, pkt->len);
 }
 
-static void run_timers(dk_dtls_peer *p, uint64_t now)
+/* Runs what is due and returns the library's timer (ms, -1: none), so
+ * that the caller need not ask the backend again. */
+static int run_timers(dk_dtls_peer *p, uint64_t now)
 {
     if (p->status == DK_DTLS_HANDSHAKING && now >= p->hs_deadline) {
         dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_TIMEOUT, "handshake timeout after %d ms",
                            p->cfg.hs_timeout_ms);
-        return;
+        return -1;
     }
     if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
-        return;
-    if (DK__BK->session->timeout_ms(SESS(p)) == 0) {
+        return -1;
+    int bk = DK__BK->session->timeout_ms(SESS(p));
+    if (bk == 0) {
         char reason[DK__REASON_CAP] = "";
         dk_err e = DK__BK->session->handle_timeout(SESS(p), reason, sizeof reason);
         if (e != DK_OK && p->status == DK_DTLS_HANDSHAKING) {
             handshake_failed(p, e, reason);
-            return;
+            return -1;
         }
+        bk = DK__BK->session->timeout_ms(SESS(p));
     }
     if (p->status == DK_DTLS_CONNECTED && p->cfg.idle_timeout_ms > 0 &&
         now - p->last_rx >= (uint64_t)p->cfg.idle_timeout_ms) {
         DK__BK->session->close_notify(SESS(p));
         dk__dtls_peer_fail(p, DK_DTLS_DISCONNECTED, DK_ERR_TIMEOUT,
                            "idle timeout: nothing received for %d ms", p->cfg.idle_timeout_ms);
+        return -1;
     }
+    return bk;
 }
 
 /* A server session whose UDP server stopped has lost its socket. */
@@ -429,8 +448,9 @@ dk_err dk_dtls_peer_poll(dk_dtls_peer *p)
     uint64_t now = dk__now_ms();
     if (got)
         p->last_rx = now;
-    run_timers(p, now);
-    dk__dtls_peer_touch(p);
+    int bk = run_timers(p, now);
+    if (p->tracker)
+        touch_at(p, now, deadline_from(p, now, bk));
     return p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED ? DK_OK : p->error;
 }
 
@@ -496,11 +516,14 @@ dk_err dk_dtls_peer_put_packet(dk_dtls_peer *p, const void *data, size_t len)
     if (p->status != DK_DTLS_CONNECTED)
         return DK_FAIL(DK_ERR_STATE, "session is %s, not connected",
                        dk_dtls_status_name(p->status));
-    /* Asked each time: a library may raise it after the handshake (mbedTLS
-     * keeps a reduced MTU until the peer's first record). */
-    size_t mp = DK__BK->session->max_payload(SESS(p));
-    if (mp)
-        p->max_payload = (int)mp;
+    /* A library may raise the limit after the handshake (mbedTLS keeps a
+     * reduced MTU until the peer's first record): ask again before
+     * refusing. */
+    if (len > (size_t)p->max_payload) {
+        size_t mp = DK__BK->session->max_payload(SESS(p));
+        if (mp)
+            p->max_payload = (int)mp;
+    }
     if (len > (size_t)p->max_payload)
         return DK_FAIL(DK_ERR_TOO_BIG,
                        "%zu bytes: a record within the %d-byte MTU carries at most %d", len,
@@ -566,17 +589,24 @@ dk_dtls_status dk_dtls_peer_get_status(const dk_dtls_peer *p)
     return p ? p->status : DK_DTLS_DISCONNECTED;
 }
 
-uint64_t dk__dtls_peer_deadline(const dk_dtls_peer *p, uint64_t now)
+/* The next deadline from the library's timer `bk` (ms, -1: none). */
+static uint64_t deadline_from(const dk_dtls_peer *p, uint64_t now, int bk)
 {
     if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
         return 0;
     uint64_t deadline = p->hs_deadline;
-    int bk = DK__BK->session->timeout_ms((dk_bk_session *)(void *)p->session);
     if (bk >= 0)
         deadline = dk__deadline_min(deadline, now + (uint64_t)bk);
     if (p->status == DK_DTLS_CONNECTED && p->cfg.idle_timeout_ms > 0)
         deadline = dk__deadline_min(deadline, p->last_rx + (uint64_t)p->cfg.idle_timeout_ms);
     return deadline;
+}
+
+uint64_t dk__dtls_peer_deadline(const dk_dtls_peer *p, uint64_t now)
+{
+    if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
+        return 0;
+    return deadline_from(p, now, DK__BK->session->timeout_ms((dk_bk_session *)(void *)p->session));
 }
 
 int dk_dtls_peer_get_timeout_ms(const dk_dtls_peer *p)

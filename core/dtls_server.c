@@ -342,6 +342,10 @@ int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
 }
 
 #define PEER_OF_TIMER(n) ((dk_dtls_peer *)(void *)((char *)(n)-offsetof(dk_dtls_peer, timer)))
+/* Batched datagrams leave once the oldest has waited this long, even in
+ * the middle of a poll busy with handshakes. */
+#define STALE_US 200
+
 /* Sessions whose timer is handled per call: bounds the work of one poll. */
 #define DUE_PER_POLL 256
 
@@ -376,9 +380,11 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     }
     /* Sessions that received datagrams. */
     dk_udp_peer *u;
-    while ((u = dk__udp_server_next_ready(udp)))
+    while ((u = dk__udp_server_next_ready(udp))) {
         if (u->owner)
             (void)dk_dtls_peer_poll(u->owner);
+        dk__udp_server_flush_stale(udp, STALE_US);
+    }
     /* Sessions whose timer is due: collected first, so that each runs once
      * per call whatever its new deadline. */
     dk_dtls_peer *due[DUE_PER_POLL];

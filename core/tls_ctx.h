@@ -27,8 +27,8 @@ dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *opts, dk_bk_role
 /* A client context for `opts` (NULL: verify with the system CA store),
  * shared with earlier connections made with the same options and timer
  * settings. */
-dk__ctx *dk__ctx_for_client(const char *func, const dk_tls_options *opts,
-                            unsigned rto_initial_ms, unsigned rto_max_ms, dk_err *err);
+dk__ctx *dk__ctx_for_client(const char *func, const dk_tls_options *opts, unsigned rto_initial_ms,
+                            unsigned rto_max_ms, dk_err *err);
 
 dk__ctx *dk__ctx_ref(dk__ctx *ctx);
 void dk__ctx_unref(dk__ctx *ctx);

@@ -58,6 +58,7 @@ struct dk_udp_server {
     /* Send batching: datagrams collect in `tx` while `cork` > 0 (inside a
      * poll) or while `batching` is on, and leave with one sendmmsg. */
     struct dk__txq *tx;
+    uint64_t tx_since_us; /* when the oldest batched datagram was queued */
     int cork;
     bool batching;
     /* Taken peers with an owner (a DTLS session tracked by a DTLS server)
@@ -107,6 +108,10 @@ dk_err dk__udp_server_send(dk_udp_server *server, const dk__addr *to, const void
  * flushes when the count returns to zero and batching is off. */
 void dk__udp_server_cork(dk_udp_server *server);
 void dk__udp_server_uncork(dk_udp_server *server);
+
+/* Sends the batch when its oldest datagram has waited `max_us`: a poll that
+ * runs many expensive handshakes must not hold the first answers back. */
+void dk__udp_server_flush_stale(dk_udp_server *server, uint64_t max_us);
 
 /* Reads the socket as dk_udp_server_poll() does, without the argument
  * checks (the caller holds a cork). */

@@ -413,6 +413,8 @@ dk_err dk__udp_server_send(dk_udp_server *s, const dk__addr *to, const void *dat
         if (!dk__txq_fits(s->tx, len))
             flush_tx(s);
         if (dk__txq_fits(s->tx, len)) {
+            if (!s->tx->n)
+                s->tx_since_us = dk__now_us();
             dk__txq_add(s->tx, to, data, len);
             s->stats.bytes_sent += len;
             return DK_OK;
@@ -430,6 +432,12 @@ direct:
     s->stats.datagrams_sent++;
     s->stats.bytes_sent += len;
     return DK_OK;
+}
+
+void dk__udp_server_flush_stale(dk_udp_server *s, uint64_t max_us)
+{
+    if (s->tx && s->tx->n && dk__now_us() - s->tx_since_us >= max_us)
+        flush_tx(s);
 }
 
 void dk__udp_server_cork(dk_udp_server *s)

@@ -42,19 +42,25 @@ grep -q "received 21 bytes: ping from s_client 3" "$work/server.out" || fail "se
 echo "openssl s_client -> echo_server: ok"
 
 # 2. echo_client -> openssl s_server, echoing lines back through a coprocess.
-sport=$((30000 + RANDOM % 20000))
-coproc SRV { exec timeout 30 openssl s_server -dtls1_2 -accept "127.0.0.1:$sport" \
-    -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key" 2>&1; }
-pids="$pids $SRV_PID"
-exec 4<&"${SRV[0]}" 5>&"${SRV[1]}"
-(
-    while IFS= read -r line <&4; do
-        printf '%s\n' "$line" >>"$work/s_server.out"
-        case "$line" in *"echo me #"*) printf '%s\n' "${line##*echo me}" | sed 's/^/echo me/' >&5 ;; esac
-    done
-) &
-pids="$pids $!"
-wait_for "$work/s_server.out" ACCEPT 200 || fail "s_server did not start"
+# s_server takes no port 0: try a few random ones.
+started=no
+for _ in 1 2 3 4 5; do
+    sport=$((30000 + RANDOM % 20000))
+    : >"$work/s_server.out"
+    coproc SRV { exec timeout 30 openssl s_server -dtls1_2 -accept "127.0.0.1:$sport" \
+        -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key" 2>&1; }
+    pids="$pids $SRV_PID"
+    exec 4<&"${SRV[0]}" 5>&"${SRV[1]}"
+    (
+        while IFS= read -r line <&4; do
+            printf '%s\n' "$line" >>"$work/s_server.out"
+            case "$line" in *"echo me #"*) printf '%s\n' "${line##*echo me}" | sed 's/^/echo me/' >&5 ;; esac
+        done
+    ) &
+    pids="$pids $!"
+    if wait_for "$work/s_server.out" ACCEPT 100; then started=yes; break; fi
+done
+[ $started = yes ] || fail "s_server did not start"
 "$b/echo_client" --host 127.0.0.1 --port "$sport" --ca "$certs/ca.pem" --hostname localhost \
     --message "echo me" --newline --count 3 --timeout 15 >"$work/client.out" 2>&1 ||
     fail "echo_client -> s_server"

@@ -55,7 +55,11 @@ static int bio_write(BIO *b, const char *data, int len)
     size_t n = (size_t)len;
     if (s->pack_len && s->pack_len + n > s->mtu)
         dk_ossl_flush(s);
-    if (n > s->mtu || n > DK_OSSL_PACK_MAX || !(s->pack = pack_buffer())) {
+    /* Only flights are worth packing: after the handshake a write is one
+     * application record and goes out at once, without a copy. */
+    if (SSL_is_init_finished(s->ssl) || n > s->mtu || n > DK_OSSL_PACK_MAX ||
+        !(s->pack = pack_buffer())) {
+        dk_ossl_flush(s);                                       /* keep the order */
         (void)s->io.send(s->io.user, (const uint8_t *)data, n); /* alone */
         return len;
     }

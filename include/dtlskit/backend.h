@@ -263,8 +263,10 @@ typedef struct dk_bk_session_ops {
      * cipher...), DK_ERR_CLOSED (close_notify during the handshake),
      * DK_ERR_TLS. A client starts its handshake on the first call. */
     dk_err (*handshake)(dk_bk_session *s, char *reason, size_t reason_cap);
-    /* Decrypts one application record from the input fed so far into `buf`
-     * (`cap` is at least 16384 + 1). DK_OK with *out_len set,
+    /* Decrypts one application record from the input fed so far into `buf`.
+     * `cap` is one more than the length of the datagram fed, which is more
+     * than any record it carries can hold in plaintext: a record is never
+     * returned in two parts. DK_OK with *out_len set,
      * DK_ERR_WOULD_BLOCK when no record is left, DK_ERR_CLOSED when
      * close_notify arrived, or a failure (fatal alert...). Records that fail
      * authentication or are replays are dropped silently, as RFC 6347
