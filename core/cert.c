@@ -203,8 +203,8 @@ dk_err dk_cert_save(const dk_cert *cert, const char *path, dk_format format)
 {
     if (!path)
         return DK_FAIL(DK_ERR_INVALID, "path is NULL");
-    void *buf;
-    size_t len;
+    void *buf = NULL;
+    size_t len = 0;
     dk_err e = dk_cert_save_to_memory(cert, format, &buf, &len);
     if (e != DK_OK)
         return e;

@@ -52,7 +52,8 @@ dk_err dk__fail(dk_err err, const char *func, const char *fmt, ...)
         n = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error + n, sizeof last_error - (size_t)n, fmt, ap);
+    vsnprintf(last_error + n, sizeof last_error - (size_t)n, fmt,
+              ap); /* NOLINT(clang-analyzer-valist.Uninitialized) */
     va_end(ap);
     dk__log(DK_LOG_DEBUG, "%s", last_error);
     return err;

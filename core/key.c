@@ -117,8 +117,8 @@ dk_err dk_key_save_to_memory(const dk_key *key, dk_format format, bool public_on
 
 char *dk_key_save_to_string(const dk_key *key, bool public_only, dk_err *err)
 {
-    void *buf;
-    size_t len;
+    void *buf = NULL;
+    size_t len = 0;
     dk_err e = dk_key_save_to_memory(key, DK_FORMAT_PEM, public_only, &buf, &len);
     if (e != DK_OK) {
         dk__set_err(err, e);
@@ -139,14 +139,15 @@ dk_err dk_key_save(const dk_key *key, const char *path, dk_format format, bool p
 {
     if (!path)
         return DK_FAIL(DK_ERR_INVALID, "path is NULL");
-    void *buf;
-    size_t len;
+    void *buf = NULL;
+    size_t len = 0;
     dk_err e = dk_key_save_to_memory(key, format, public_only, &buf, &len);
     if (e != DK_OK)
         return e;
     bool secret = !public_only && !dk_key_is_public_only(key);
     e = dk__file_write(__func__, path, buf, len, secret ? 0600 : 0644);
-    memset(buf, 0, len);
+    if (buf) /* it may hold a private key */
+        memset(buf, 0, len);
     free(buf);
     return e;
 }

@@ -140,7 +140,7 @@ dk_err dk_udp_peer_connect_to_host(dk_udp_peer *p, const char *host, int port)
         return DK_FAIL(DK_ERR_STATE, "peer belongs to a UDP server");
     if (p->connected)
         return DK_FAIL(DK_ERR_STATE, "peer is already connected");
-    dk__addr to;
+    dk__addr to = {.len = 0};
     dk_err e = resolve_for_peer(p, __func__, host, port, &to);
     if (e != DK_OK)
         return e;
@@ -161,7 +161,7 @@ dk_err dk_udp_peer_set_dest_address(dk_udp_peer *p, const char *host, int port)
         return DK_FAIL(DK_ERR_STATE, "peer belongs to a UDP server");
     if (p->connected)
         return DK_FAIL(DK_ERR_STATE, "peer is connected; its destination is fixed");
-    dk__addr to;
+    dk__addr to = {.len = 0};
     dk_err e = resolve_for_peer(p, __func__, host, port, &to);
     if (e != DK_OK)
         return e;
@@ -310,7 +310,7 @@ dk_err dk_udp_peer_get_packet(dk_udp_peer *p, void *buf, size_t cap, size_t *out
                        head->len, cap);
     }
     dk__pkt *pkt = dk__pktq_pop(&p->queue);
-    if (pkt->len)
+    if (pkt->len && buf) /* len <= cap, so buf is set when len is not 0 */
         memcpy(buf, pkt->data, pkt->len);
     *out_len = pkt->len;
     p->last_src = pkt->src;

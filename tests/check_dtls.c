@@ -255,6 +255,59 @@ START_TEST(verify_successes)
 }
 END_TEST
 
+/* A verification never depends on earlier connections: after a server that
+ * sent its intermediate, one that omits it is still refused, on the client
+ * side and, for client certificates, on the server side. */
+START_TEST(verification_has_no_memory)
+{
+    dk_tls_options *o = tu_client_opts();
+    dk_err err;
+    char why[256];
+    ck_assert_int_eq(
+        try_connect("server-chain.pem", "server.key", "localhost", o, &err, why, sizeof why, NULL),
+        DK_DTLS_CONNECTED);
+    ck_assert_int_eq(
+        try_connect("server.pem", "server.key", "localhost", o, &err, why, sizeof why, NULL),
+        DK_DTLS_ERROR);
+    ck_assert_int_eq(err, DK_ERR_CERT_VERIFY);
+    dk_tls_options_free(o);
+    if (!(dk_backend_caps() & DK_CAP_CLIENT_AUTH)) {
+        printf("SKIP: client certificates: backend %s lacks them\n", dk_backend_name());
+        return;
+    }
+    dk_key *k = tu_key("server.key"), *ck = tu_key("client.key");
+    dk_cert *c = tu_cert("server-chain.pem"), *ca = tu_cert("ca.pem");
+    dk_cert *full = tu_cert("client-chain.pem"), *leaf = tu_cert("client.pem");
+    dk_tls_options *so = dk_tls_options_server(k, c, NULL);
+    ck_assert_dk_ok(dk_tls_options_set_client_auth(so, DK_CLIENT_AUTH_REQUIRED, ca));
+    tu_server *s = tu_server_start_opts("127.0.0.1", so, true);
+    dk_tls_options *with_chain = tu_client_opts(), *leaf_only = tu_client_opts();
+    ck_assert_dk_ok(dk_tls_options_set_client_certificate(with_chain, ck, full));
+    ck_assert_dk_ok(dk_tls_options_set_client_certificate(leaf_only, ck, leaf));
+    dk_dtls_peer *a = tu_client("127.0.0.1", s->port, "localhost", with_chain);
+    ck_assert_int_eq(tu_handshake(s, &a, 1, 10000), 1);
+    dk_dtls_peer *b = tu_client("127.0.0.1", s->port, "localhost", leaf_only);
+    tu_handshake(s, &b, 1, 10000);
+    tu_run_for(s, &b, 1, 100);
+    ck_assert_int_eq(s->npeers, 2);
+    ck_assert_int_eq(dk_dtls_peer_get_status(s->peers[1]), DK_DTLS_ERROR);
+    ck_assert_int_eq(dk_dtls_peer_get_error(s->peers[1]), DK_ERR_CERT_VERIFY);
+    ck_assert_int_ne(dk_dtls_peer_get_status(b), DK_DTLS_CONNECTED);
+    dk_dtls_peer_free(a);
+    dk_dtls_peer_free(b);
+    tu_server_free(s);
+    dk_tls_options_free(with_chain);
+    dk_tls_options_free(leaf_only);
+    dk_tls_options_free(so);
+    dk_key_free(k);
+    dk_key_free(ck);
+    dk_cert_free(c);
+    dk_cert_free(ca);
+    dk_cert_free(full);
+    dk_cert_free(leaf);
+}
+END_TEST
+
 START_TEST(client_auth)
 {
     dk_key *k = tu_key("server.key");
@@ -386,7 +439,7 @@ START_TEST(handshake_timeout_and_retransmission)
     dk_tls_options *o = tu_client_opts();
     uint64_t t0 = tu_now_ms();
     ck_assert_dk_ok(dk_dtls_peer_connect_to_peer(c, udp, "localhost", o));
-    uint64_t arrivals[16];
+    uint64_t arrivals[16] = {0};
     int got = 0;
     while (dk_dtls_peer_get_status(c) == DK_DTLS_HANDSHAKING && tu_now_ms() - t0 < 5000) {
         int t = dk_dtls_peer_get_timeout_ms(c);
@@ -866,6 +919,7 @@ int main(void)
     tcase_add_test(tc, verify_failures);
     tcase_add_test(tc, verify_successes);
     tcase_add_test(tc, client_auth);
+    tcase_add_test(tc, verification_has_no_memory);
     tcase_add_test(tc, close_notify_both_ways);
     tcase_add_test(tc, handshake_timeout_and_retransmission);
     tcase_add_test(tc, wrong_states_and_bad_input);

@@ -39,7 +39,18 @@ struct dk_bk_cert {
 struct dk_bk_ctx {
     WOLFSSL_CTX *ctx;
     unsigned rto_initial_ms, rto_max_ms; /* for the sessions' timers */
+    /* Subject names of the trust anchors (wolfssl_anchors.c). */
+    char **anchors;
+    size_t nanchors, anchors_cap;
 };
+
+#define DK_WOLF_NAME_MAX 512
+
+/* Trust anchor names (wolfssl_anchors.c): see there for why. */
+void dk_wolf_anchors_add_der(dk_bk_ctx *c, const uint8_t *der, size_t len);
+void dk_wolf_anchors_add_file(dk_bk_ctx *c, const char *pem_path);
+bool dk_wolf_anchors_has(const dk_bk_ctx *c, const char *name);
+void dk_wolf_anchors_free(dk_bk_ctx *c);
 
 /* A private key decoded for wolfCrypt (wolfssl_keys.c). */
 typedef struct dk_wolf_pkey {

@@ -56,14 +56,17 @@ static int use_own(WOLFSSL_CTX *ctx, const dk_bk_ctx_params *p)
     return rc;
 }
 
-static int use_trust(WOLFSSL_CTX *ctx, const dk_bk_ctx_params *p)
+static int use_trust(dk_bk_ctx *c, WOLFSSL_CTX *ctx, const dk_bk_ctx_params *p)
 {
     int rc = WOLFSSL_SUCCESS;
     if (p->trusted_len) {
-        for (size_t i = 0; i < p->trusted_len && rc == WOLFSSL_SUCCESS; i++)
+        for (size_t i = 0; i < p->trusted_len && rc == WOLFSSL_SUCCESS; i++) {
             rc = wolfSSL_CTX_load_verify_buffer(
                 ctx, p->trusted[i]->der, (long)p->trusted[i]->der_len, WOLFSSL_FILETYPE_ASN1);
+            dk_wolf_anchors_add_der(c, p->trusted[i]->der, p->trusted[i]->der_len);
+        }
     } else if (p->use_system_ca) {
+        dk_wolf_anchors_add_file(c, system_bundle);
         /* A machine without a CA store is not a configuration error (as
          * with OpenSSL's default paths): verification will fail instead. */
         if (wolfSSL_CTX_load_system_CA_certs(ctx) != WOLFSSL_SUCCESS)
@@ -103,7 +106,7 @@ static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reaso
     }
     if (rc == WOLFSSL_SUCCESS) {
         what = "trusted certificates refused";
-        rc = use_trust(ctx, p);
+        rc = use_trust(c, ctx, p);
     }
     if (rc != WOLFSSL_SUCCESS) {
         char lib[120];
@@ -133,6 +136,7 @@ static void ctx_free(dk_bk_ctx *c)
     if (!c)
         return;
     wolfSSL_CTX_free(c->ctx);
+    dk_wolf_anchors_free(c);
     free(c);
 }
 

@@ -179,7 +179,7 @@ bool dk_der_name_rdns(dk_der_out *o, const char *subject)
     static const struct {
         const char *key;
         uint8_t oid[9];
-        size_t oid_len;
+        uint8_t oid_len;
         uint8_t str;
     } attrs[] = {
         {"CN", {0x55, 0x04, 0x03}, 3, TAG_UTF8},

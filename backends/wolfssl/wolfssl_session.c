@@ -18,6 +18,8 @@
 
 /* Largest record plaintext (RFC 6347 4.1.1: 2^14). */
 #define DK_WOLF_MAX_RECORD 16384
+/* What wolfSSL 5.5.4 reads per datagram during a handshake by itself. */
+#define DK_WOLF_HANDSHAKE_READ 1400
 
 /* Alert levels on the wire (RFC 5246 7.2). */
 #define ALERT_FATAL             2
@@ -106,6 +108,7 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
                            char *reason, size_t cap)
 {
     s->io = p->io;
+    s->ctx = ctx;
     s->mtu = p->mtu_payload;
     s->rto_initial_ms = ctx->rto_initial_ms;
     s->rto_max_ms = ctx->rto_max_ms;
@@ -219,10 +222,16 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     s->flight_len = 0;
     s->capture = s->server;
     /* wolfSSL_peek() runs the handshake like wolfSSL_connect/accept, and
-     * first lets wolfSSL read datagrams as large as `scratch` (see io_recv);
-     * application data that follows the handshake stays for read(). */
+     * lets wolfSSL read a datagram as large as the size asked (its own
+     * handshake reads stop at 1400 bytes); application data that follows
+     * the handshake stays for read(). The size is the datagram fed: wolfSSL
+     * keeps its input buffer at the largest size ever asked, so asking for
+     * 16 KB each time would cost every idle session 16 KB. */
     uint8_t scratch[DK_WOLF_MAX_RECORD];
-    int rc = wolfSSL_peek(s->ssl, scratch, (int)sizeof scratch);
+    size_t want = s->in && s->in_len > DK_WOLF_HANDSHAKE_READ ? s->in_len : DK_WOLF_HANDSHAKE_READ;
+    if (want > sizeof scratch)
+        want = sizeof scratch;
+    int rc = wolfSSL_peek(s->ssl, scratch, (int)want);
     s->capture = false;
     if (rc > 0 || wolfSSL_is_init_finished(s->ssl))
         rc = WOLFSSL_SUCCESS;

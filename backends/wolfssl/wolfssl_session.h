@@ -6,6 +6,7 @@
 
 struct dk_bk_session {
     WOLFSSL *ssl;
+    const dk_bk_ctx *ctx; /* for the trust anchors' names */
     dk_bk_io io;
     const uint8_t *in; /* the datagram fed and not yet read, or NULL */
     size_t in_len;

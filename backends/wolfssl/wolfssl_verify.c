@@ -22,11 +22,40 @@ static dk_bk_session *session_of(WOLFSSL_X509_STORE_CTX *store)
     return ssl ? wolfSSL_GetIOReadCtx(ssl) : NULL;
 }
 
+/* The certificate being checked was signed by a trust anchor, or by the
+ * next certificate the peer presented: not by an intermediate wolfSSL
+ * remembered from an earlier handshake (see wolfssl_anchors.c). */
+static bool issuer_allowed(const dk_bk_session *s, WOLFSSL_X509_STORE_CTX *store)
+{
+    char issuer[DK_WOLF_NAME_MAX], subject[DK_WOLF_NAME_MAX];
+    WOLFSSL_X509 *cur = store->current_cert;
+    if (!cur ||
+        !wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_issuer_name(cur), issuer, sizeof issuer))
+        return false;
+    if (dk_wolf_anchors_has(s->ctx, issuer))
+        return true;
+    int up = store->error_depth + 1;
+    if (up >= store->totalCerts || !store->certs)
+        return false;
+    WOLFSSL_X509 *next =
+        wolfSSL_X509_d2i(NULL, store->certs[up].buffer, (int)store->certs[up].length);
+    bool ok =
+        next &&
+        wolfSSL_X509_NAME_oneline(wolfSSL_X509_get_subject_name(next), subject, sizeof subject) &&
+        strcmp(subject, issuer) == 0;
+    wolfSSL_X509_free(next);
+    return ok;
+}
+
 int dk_wolf_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
     dk_bk_session *s = session_of(store);
     if (!s)
         return preverify;
+    if (preverify && !issuer_allowed(s, store)) {
+        preverify = 0;
+        store->error = ASN_NO_SIGNER_E;
+    }
     if (!preverify) {
         if (!s->verify_err)
             s->verify_err = store->error ? store->error : VERIFY_CERT_ERROR;
