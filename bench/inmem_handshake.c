@@ -17,7 +17,8 @@
  *                   [--group default|p256|x25519]
  *
  * The server keeps its library's default group preferences, as the native
- * servers and dtlskit do. The client offers its library's default groups
+ * servers and dtlskit do (for mbedTLS the order both use: X25519, P-256
+ * first). The client offers its library's default groups
  * (--group default, as the load generator, a dtlskit client of the same
  * library, does), or P-256 only (p256), or X25519 then P-256 (x25519; TLS
  * 1.2 needs P-256 offered for an ECDSA P-256 certificate). The group the
@@ -333,6 +334,12 @@ static void conf_common(mbedtls_ssl_config *conf, int endpoint)
     mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_ciphersuites(conf, suites);
+    /* The group order of dtlskit's mbedTLS backend and native server
+     * (X25519, P-256 first), not the library's, which starts with P-521. */
+    static const mbedtls_ecp_group_id groups[] = {
+        MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1, MBEDTLS_ECP_DP_SECP384R1,
+        MBEDTLS_ECP_DP_SECP521R1, MBEDTLS_ECP_DP_NONE};
+    mbedtls_ssl_conf_curves(conf, groups);
     mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 }
 
