@@ -341,11 +341,11 @@ int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
     return t;
 }
 
-#define PEER_OF_TIMER(n) ((dk_dtls_peer *)(void *)((char *)(n)-offsetof(dk_dtls_peer, timer)))
 /* Batched datagrams leave once the oldest has waited this long, even in
  * the middle of a poll busy with handshakes. */
 #define STALE_US 200
 
+#define PEER_OF_TIMER(n) ((dk_dtls_peer *)(void *)((char *)(n)-offsetof(dk_dtls_peer, timer)))
 /* Sessions whose timer is handled per call: bounds the work of one poll. */
 #define DUE_PER_POLL 256
 
@@ -377,6 +377,7 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
         }
         p->reported = (dk_dtls_status)-1; /* new: report it */
         dk__dtls_peer_touch(p);
+        dk__udp_server_flush_stale(udp, STALE_US);
     }
     /* Sessions that received datagrams. */
     dk_udp_peer *u;

@@ -83,14 +83,22 @@ struct dk_udp_peer {
     bool bound;
     bool connected;
     bool has_dest;
-    int fd; /* standalone only */
-    int family;
+    /* Fields of one kind only share memory: a server holds thousands of
+     * slots, each as small as it can be. */
+    union {
+        struct { /* standalone */
+            int fd;
+            int family;
+        };
+        uint64_t created_ms; /* server slot: when it became pending */
+    };
     dk_udp_server *server; /* server slot only */
-    dk__tnode node;        /* server slot: entry in server->table */
+    union {
+        dk__tnode node;    /* server slot: entry in server->table */
+        dk__addr last_src; /* standalone: source of the last get_packet() */
+    };
     dk_udp_peer *prev, *next;
-    uint64_t created_ms;
-    dk__addr remote;   /* server slot: source; standalone: destination */
-    dk__addr last_src; /* of the last get_packet() */
+    dk__addr remote; /* server slot: source; standalone: destination */
     dk__pktq queue;
     uint32_t q_max_packets;
     uint32_t q_max_bytes;

@@ -65,6 +65,8 @@ void dk_udp_peer_close(dk_udp_peer *p)
     }
     p->pool = NULL;
     p->fd = -1;
+    p->family = 0;
+    memset(&p->last_src, 0, sizeof p->last_src); /* was a slot's table entry */
     p->bound = p->connected = p->has_dest = false;
     dk__pktq_init(&p->queue);
     memset(&p->remote, 0, sizeof p->remote);
@@ -313,7 +315,8 @@ dk_err dk_udp_peer_get_packet(dk_udp_peer *p, void *buf, size_t cap, size_t *out
     if (pkt->len && buf) /* len <= cap, so buf is set when len is not 0 */
         memcpy(buf, pkt->data, pkt->len);
     *out_len = pkt->len;
-    p->last_src = pkt->src;
+    if (p->kind == DK__PEER_STANDALONE) /* a slot's source is its remote */
+        p->last_src = pkt->src;
     dk__pool_put(p->pool, pkt);
     return DK_OK;
 }
@@ -331,7 +334,7 @@ dk_err dk_udp_peer_get_packet_ip(const dk_udp_peer *p, char *buf, size_t cap)
     if (!p || !buf)
         return DK_FAIL(DK_ERR_INVALID, "peer or buf is NULL");
     char tmp[DK_IP_STRLEN];
-    dk__addr_ip_string(&p->last_src, tmp, sizeof tmp);
+    dk__addr_ip_string(p->kind == DK__PEER_STANDALONE ? &p->last_src : &p->remote, tmp, sizeof tmp);
     if (strlen(tmp) >= cap)
         return DK_FAIL(DK_ERR_BUFFER_TOO_SMALL, "address needs %zu bytes", strlen(tmp) + 1);
     memcpy(buf, tmp, strlen(tmp) + 1);
@@ -340,7 +343,9 @@ dk_err dk_udp_peer_get_packet_ip(const dk_udp_peer *p, char *buf, size_t cap)
 
 int dk_udp_peer_get_packet_port(const dk_udp_peer *p)
 {
-    return p ? dk__addr_port(&p->last_src) : 0;
+    if (!p)
+        return 0;
+    return dk__addr_port(p->kind == DK__PEER_STANDALONE ? &p->last_src : &p->remote);
 }
 
 dk_err dk_udp_peer_get_remote_address(const dk_udp_peer *p, char *buf, size_t cap, int *port)

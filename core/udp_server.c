@@ -254,8 +254,6 @@ static void new_source(dk_udp_server *s, const dk__tnode *probe, const dk__rx *r
         return;
     }
     p->kind = DK__PEER_PENDING;
-    p->fd = -1;
-    p->family = s->family;
     p->server = s;
     p->remote = rx->src;
     p->node = *probe;

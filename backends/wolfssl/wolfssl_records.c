@@ -48,7 +48,10 @@ static void capture(dk_bk_session *s, const uint8_t *d, size_t n)
     if (n > 0xffff)
         return;
     if (s->flight_cap - s->flight_len < n + 2) {
-        size_t cap = (s->flight_len + n + 2) * 2;
+        /* Exactly what is needed: the last flight stays allocated for as
+         * long as the session waits for the client's first record, which
+         * for an idle client is forever. */
+        size_t cap = s->flight_len + n + 2;
         uint8_t *p = realloc(s->flight, cap);
         if (!p)
             return; /* no resend then, as without the workaround */
@@ -67,6 +70,21 @@ void dk_wolf_final_flight_resend(dk_bk_session *s)
         size_t n = (size_t)(s->flight[i] << 8 | s->flight[i + 1]);
         (void)s->io.send(s->io.user, s->flight + i + 2, n);
         i += 2 + n;
+    }
+}
+
+void dk_wolf_final_flight_trim(dk_bk_session *s)
+{
+    if (!s->flight || s->flight_cap == s->flight_len)
+        return;
+    if (!s->flight_len) {
+        dk_wolf_final_flight_free(s);
+        return;
+    }
+    uint8_t *p = realloc(s->flight, s->flight_len);
+    if (p) {
+        s->flight = p;
+        s->flight_cap = s->flight_len;
     }
 }
 

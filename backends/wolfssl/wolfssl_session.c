@@ -95,8 +95,9 @@ static int setup_client(dk_bk_session *s, const dk_bk_session_params *p, char *r
         s->ip_len = 4;
     } else if (inet_pton(AF_INET6, name, s->ip) == 1) {
         s->ip_len = 16;
-    } else if (name[0] && strlen(name) < sizeof s->host) {
-        memcpy(s->host, name, strlen(name) + 1);
+    } else if (name[0] && strlen(name) < 256) {
+        if (!(s->host = strdup(name)))
+            return MEMORY_E;
     } else {
         snprintf(reason, cap, "host name to verify is empty or too long");
         return BAD_FUNC_ARG;
@@ -130,6 +131,8 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
     if (rc != WOLFSSL_SUCCESS) {
         wolfSSL_free(s->ssl);
         s->ssl = NULL;
+        free(s->host);
+        s->host = NULL;
         return rc == MEMORY_E ? DK_ERR_NOMEM : DK_ERR_TLS;
     }
     return DK_OK;
@@ -140,6 +143,8 @@ static void session_fini(dk_bk_session *s)
     dk_wolf_final_flight_free(s);
     wolfSSL_free(s->ssl);
     s->ssl = NULL;
+    free(s->host);
+    s->host = NULL;
     wolfSSL_ERR_clear_error();
 }
 
@@ -235,7 +240,7 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     s->capture = false;
     if (rc > 0 || wolfSSL_is_init_finished(s->ssl))
         rc = WOLFSSL_SUCCESS;
-    if (rc == WOLFSSL_SUCCESS && (s->host[0] || s->ip_len) && !s->leaf_checked) {
+    if (rc == WOLFSSL_SUCCESS && (s->host || s->ip_len) && !s->leaf_checked) {
         /* Never accept a name that was not checked (a build whose verify
          * callback does not run on success). */
         snprintf(reason, cap, "the server certificate's name could not be checked");
@@ -244,6 +249,7 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     if (rc == WOLFSSL_SUCCESS) {
         s->done = true;
         s->rto_ms = 0;
+        dk_wolf_final_flight_trim(s);
         wolfSSL_ERR_clear_error();
         return DK_OK;
     }

@@ -23,7 +23,7 @@ struct dk_bk_session {
     bool close_sent;
     /* Client: what the server's certificate must match, a host name or an
      * IP literal (4 or 16 bytes), checked in dk_wolf_verify_cb. */
-    char host[256];
+    char *host; /* allocated for clients only: servers hold many sessions */
     uint8_t ip_len;
     uint8_t ip[16];
     bool leaf_checked; /* the callback matched the leaf against them */
@@ -55,6 +55,8 @@ void dk_wolf_records_sent(dk_bk_session *s, const uint8_t *d, size_t n);
  * flight comes again and wolfSSL answers nothing. */
 void dk_wolf_final_flight_resend(dk_bk_session *s);
 void dk_wolf_final_flight_free(dk_bk_session *s);
+/* Gives back what the buffer holds beyond the final flight. */
+void dk_wolf_final_flight_trim(dk_bk_session *s);
 
 /* Sends a fatal alert in plaintext after the last record wolfSSL sent, for
  * failures where wolfSSL sends none (a missing client certificate). Only

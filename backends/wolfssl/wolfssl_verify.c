@@ -65,7 +65,7 @@ int dk_wolf_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
      * literal. Checked here rather than with wolfSSL_check_domain_name(),
      * which wolfSSL reports in place of a chain error (an untrusted
      * certificate for another name would read "hostname mismatch"). */
-    if ((s->host[0] || s->ip_len) && store->error_depth == 0) {
+    if ((s->host || s->ip_len) && store->error_depth == 0) {
         WOLFSSL_X509 *leaf = store->current_cert;
         int len = 0;
         const unsigned char *der = leaf ? wolfSSL_X509_get_der(leaf, &len) : NULL;
