@@ -17,39 +17,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t want_stats, stop;
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    want_stats = 1;
-}
-
-static void on_term(int sig)
-{
-    (void)sig;
-    stop = 1;
-}
-
-static long rss_kb(void)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static long long cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec +
-           ru.ru_stime.tv_usec;
-}
+#include "bench_stats.h"
 
 typedef struct sessions {
     dk_dtls_peer **v;
@@ -122,9 +90,7 @@ int main(int argc, char **argv)
         return 2;
     }
     bool seed = !strcmp(loop, "seed");
-    signal(SIGUSR1, on_usr1);
-    signal(SIGTERM, on_term);
-    signal(SIGINT, on_term);
+    bench_signals();
 
     dk_key *key = dk_key_load(key_file, NULL, false, NULL);
     dk_cert *cert = dk_cert_load(cert_file, NULL);

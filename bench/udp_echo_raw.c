@@ -14,40 +14,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench_stats.h"
+
 #define BATCH 32
 #define SLOT  65536
-
-static volatile sig_atomic_t want_stats, stop;
-static void on_usr1(int s)
-{
-    (void)s;
-    want_stats = 1;
-}
-static void on_term(int s)
-{
-    (void)s;
-    stop = 1;
-}
-
-static long long cpu_us(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec +
-           ru.ru_stime.tv_usec;
-}
-
-static long rss_kb(void)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
 
 int main(int argc, char **argv)
 {
@@ -55,9 +25,7 @@ int main(int argc, char **argv)
     for (int i = 1; i + 1 < argc; i += 2)
         if (!strcmp(argv[i], "--port"))
             port = atoi(argv[i + 1]);
-    signal(SIGUSR1, on_usr1);
-    signal(SIGTERM, on_term);
-    signal(SIGINT, on_term);
+    bench_signals();
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

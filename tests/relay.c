@@ -1,5 +1,6 @@
 /* Test relay implementation. */
 #include "relay.h"
+#include "testutil.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -55,19 +56,7 @@ static double rnd(tu_relay *r)
 
 static void set_addr(struct sockaddr_storage *ss, socklen_t *len, const char *ip, int port)
 {
-    memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        *len = sizeof *s4;
-    } else {
-        ck_assert(inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1);
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        *len = sizeof *s6;
-    }
+    ck_assert_msg(tu_fill_addr(ip, port, ss, len) > 0, "bad address %s", ip);
 }
 
 static int open_sock(int family, const char *ip)

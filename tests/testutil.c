@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int fill_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len)
+int tu_fill_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len)
 {
     memset(ss, 0, sizeof *ss);
     struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
@@ -37,7 +37,7 @@ int tu_socket(const char *ip)
 {
     struct sockaddr_storage ss;
     socklen_t len;
-    int family = fill_addr(ip, 0, &ss, &len);
+    int family = tu_fill_addr(ip, 0, &ss, &len);
     ck_assert_msg(family > 0, "bad ip %s", ip);
     int fd = socket(family, SOCK_DGRAM, 0);
     ck_assert_msg(fd >= 0, "socket: %s", strerror(errno));
@@ -52,7 +52,7 @@ void tu_sendto(int fd, const char *ip, int port, const void *data, size_t len)
      * the location), and the flood test counts allocations. */
     struct sockaddr_storage ss;
     socklen_t slen;
-    if (fill_addr(ip, port, &ss, &slen) <= 0)
+    if (tu_fill_addr(ip, port, &ss, &slen) <= 0)
         ck_abort_msg("bad address %s", ip);
     ssize_t n = sendto(fd, data, len, 0, (struct sockaddr *)&ss, slen);
     if (n != (ssize_t)len)

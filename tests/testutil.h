@@ -6,8 +6,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <dtlskit/dtlskit.h>
+
+/* Fills `ss` with ip:port (IPv4 or IPv6 literal); returns the family, or
+ * -1 for a bad literal. */
+int tu_fill_addr(const char *ip, int port, struct sockaddr_storage *ss, socklen_t *len);
 
 /* A raw UDP socket bound to `ip` (port 0), non-blocking. Fails the test on
  * error. */
