@@ -57,17 +57,21 @@ static int ensure_ec_public(ecc_key *k)
     return rc;
 }
 
-/* PKCS#8 or traditional (RFC 5915 / PKCS#1) private key. Returns 0 or a
- * wolfCrypt error. */
-static int decode_private(const uint8_t *der, size_t len, dk_wolf_pkey *pk)
+typedef int (*ecc_decode_fn)(const byte *, word32 *, ecc_key *, word32);
+typedef int (*rsa_decode_fn)(const byte *, word32 *, RsaKey *, word32);
+
+/* Tries EC then RSA with the given decoders; the whole input must be one
+ * key. Returns 0 or a wolfCrypt error (the EC one when both fail). */
+static int decode_key(const uint8_t *der, size_t len, dk_wolf_pkey *pk, ecc_decode_fn ecc_dec,
+                      rsa_decode_fn rsa_dec, int is_private)
 {
     memset(pk, 0, sizeof *pk);
     word32 idx = 0;
     int rc = wc_ecc_init(&pk->ecc);
     if (rc != 0)
         return rc;
-    rc = wc_EccPrivateKeyDecode(der, &idx, &pk->ecc, (word32)len);
-    if (rc == 0 && idx == len && (rc = ensure_ec_public(&pk->ecc)) == 0) {
+    rc = ecc_dec(der, &idx, &pk->ecc, (word32)len);
+    if (rc == 0 && idx == len && (!is_private || (rc = ensure_ec_public(&pk->ecc)) == 0)) {
         pk->type = DK_KEY_EC;
         return 0;
     }
@@ -76,7 +80,7 @@ static int decode_private(const uint8_t *der, size_t len, dk_wolf_pkey *pk)
     if (rrc != 0)
         return rrc;
     idx = 0;
-    rrc = wc_RsaPrivateKeyDecode(der, &idx, &pk->rsa, (word32)len);
+    rrc = rsa_dec(der, &idx, &pk->rsa, (word32)len);
     if (rrc == 0 && idx == len) {
         pk->type = DK_KEY_RSA;
         return 0;
@@ -85,31 +89,16 @@ static int decode_private(const uint8_t *der, size_t len, dk_wolf_pkey *pk)
     return rc ? rc : ASN_PARSE_E;
 }
 
+/* PKCS#8 or traditional (RFC 5915 / PKCS#1) private key. */
+static int decode_private(const uint8_t *der, size_t len, dk_wolf_pkey *pk)
+{
+    return decode_key(der, len, pk, wc_EccPrivateKeyDecode, wc_RsaPrivateKeyDecode, 1);
+}
+
 /* SubjectPublicKeyInfo (or a PKCS#1 RSAPublicKey). */
 static int decode_public(const uint8_t *der, size_t len, dk_wolf_pkey *pk)
 {
-    memset(pk, 0, sizeof *pk);
-    word32 idx = 0;
-    int rc = wc_ecc_init(&pk->ecc);
-    if (rc != 0)
-        return rc;
-    rc = wc_EccPublicKeyDecode(der, &idx, &pk->ecc, (word32)len);
-    if (rc == 0 && idx == len) {
-        pk->type = DK_KEY_EC;
-        return 0;
-    }
-    wc_ecc_free(&pk->ecc);
-    int rrc = wc_InitRsaKey(&pk->rsa, NULL);
-    if (rrc != 0)
-        return rrc;
-    idx = 0;
-    rrc = wc_RsaPublicKeyDecode(der, &idx, &pk->rsa, (word32)len);
-    if (rrc == 0 && idx == len) {
-        pk->type = DK_KEY_RSA;
-        return 0;
-    }
-    wc_FreeRsaKey(&pk->rsa);
-    return rc ? rc : ASN_PARSE_E;
+    return decode_key(der, len, pk, wc_EccPublicKeyDecode, wc_RsaPublicKeyDecode, 0);
 }
 
 static int ec_bits(ecc_key *k)
