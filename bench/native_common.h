@@ -617,4 +617,32 @@ static inline void nc_serve(int fd, struct nc_rx *rx, struct nc_tx *tx, struct n
     }
 }
 
+/* A native server's life once its library is set up: the socket, the
+ * announcement, nc_serve until SIGTERM, then every connection freed with
+ * free_conn (which must take it out of the table) and the shared state
+ * released, so that leak checkers see a clean exit. */
+static inline void nc_run(int want_port, struct nc_tx *tx, struct nc_table *table,
+                          struct nc_heap *timers, const struct nc_stats *stats,
+                          void (*on_datagram)(const struct sockaddr_in *, const uint8_t *, size_t),
+                          void (*on_timers)(void), void (*free_conn)(void *))
+{
+    int port;
+    int fd = nc_open_socket(want_port, &port);
+    struct nc_rx rx;
+    nc_rx_init(&rx);
+    nc_tx_init(tx, fd);
+    nc_table_init(table);
+    nc_announce(port);
+
+    nc_serve(fd, &rx, tx, timers, stats, on_datagram, on_timers);
+
+    for (void *c; (c = nc_table_any(table));)
+        free_conn(c);
+    nc_table_free(table);
+    nc_heap_free(timers);
+    nc_tx_free(tx);
+    nc_rx_free(&rx);
+    close(fd);
+}
+
 #endif

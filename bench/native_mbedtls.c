@@ -152,6 +152,12 @@ static void conn_free(struct conn *c)
     S.stats.sessions--;
 }
 
+/* conn_free for nc_run, which frees connections it does not know the type of. */
+static void conn_free_any(void *c)
+{
+    conn_free(c);
+}
+
 static bool want_io(int ret)
 {
     return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE;
@@ -298,20 +304,10 @@ int main(int argc, char **argv)
     S.mtu = (uint16_t)(o.mtu - NC_IP_UDP_HDR);
     setup_conf(&o);
 
-    int port;
-    int fd = nc_open_socket(o.port, &port);
-    struct nc_rx rx;
-    nc_rx_init(&rx);
-    nc_tx_init(&S.tx, fd);
-    nc_table_init(&S.table);
     S.spare = conn_new();
-    nc_announce(port);
+    nc_run(o.port, &S.tx, &S.table, &S.timers, &S.stats, on_datagram, on_timers, conn_free_any);
 
-    nc_serve(fd, &rx, &S.tx, &S.timers, &S.stats, on_datagram, on_timers);
-
-    /* Teardown, so that leak checkers see a clean exit. */
-    for (struct conn *c; (c = nc_table_any(&S.table));)
-        conn_free(c);
+    /* The library's own state, so that leak checkers see a clean exit. */
     mbedtls_ssl_free(&S.spare->ssl);
     free(S.spare);
     mbedtls_ssl_config_free(&S.conf);
@@ -320,10 +316,5 @@ int main(int argc, char **argv)
     mbedtls_pk_free(&S.key);
     mbedtls_ctr_drbg_free(&S.drbg);
     mbedtls_entropy_free(&S.entropy);
-    nc_table_free(&S.table);
-    nc_heap_free(&S.timers);
-    nc_tx_free(&S.tx);
-    nc_rx_free(&rx);
-    close(fd);
     return 0;
 }

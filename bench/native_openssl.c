@@ -181,6 +181,12 @@ static void conn_free(struct conn *c)
     ERR_clear_error();
 }
 
+/* conn_free for nc_run, which frees connections it does not know the type of. */
+static void conn_free_any(void *c)
+{
+    conn_free(c);
+}
+
 static void conn_rearm(struct conn *c)
 {
     struct timeval tv;
@@ -318,30 +324,15 @@ int main(int argc, char **argv)
     S.mtu = o.mtu - NC_IP_UDP_HDR;
     setup_ctx(&o);
 
-    int port;
-    int fd = nc_open_socket(o.port, &port);
-    struct nc_rx rx;
-    nc_rx_init(&rx);
-    nc_tx_init(&S.tx, fd);
-    nc_table_init(&S.table);
     S.spare = conn_new();
-    nc_announce(port);
+    nc_run(o.port, &S.tx, &S.table, &S.timers, &S.stats, on_datagram, on_timers, conn_free_any);
 
-    nc_serve(fd, &rx, &S.tx, &S.timers, &S.stats, on_datagram, on_timers);
-
-    /* Teardown, so that leak checkers see a clean exit. */
-    for (struct conn *c; (c = nc_table_any(&S.table));)
-        conn_free(c);
+    /* The library's own state, so that leak checkers see a clean exit. */
     SSL_free(S.spare->ssl);
     free(S.spare);
     SSL_CTX_free(S.ctx);
     BIO_meth_free(S.bio_method);
     BIO_ADDR_free(S.listen_addr);
     EVP_MAC_CTX_free(S.cookie_mac);
-    nc_table_free(&S.table);
-    nc_heap_free(&S.timers);
-    nc_tx_free(&S.tx);
-    nc_rx_free(&rx);
-    close(fd);
     return 0;
 }

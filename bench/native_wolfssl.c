@@ -154,6 +154,12 @@ static void conn_free(struct conn *c)
     wolfSSL_ERR_clear_error();
 }
 
+/* conn_free for nc_run, which frees connections it does not know the type of. */
+static void conn_free_any(void *c)
+{
+    conn_free(c);
+}
+
 static void conn_rearm(struct conn *c)
 {
     int s = wolfSSL_dtls_get_current_timeout(c->ssl);
@@ -343,29 +349,14 @@ int main(int argc, char **argv)
     setup_ctx(&o); /* o.mtu cannot be applied to what wolfSSL sends: see the top */
     S.read_cap = o.mtu - NC_IP_UDP_HDR;
 
-    int port;
-    int fd = nc_open_socket(o.port, &port);
-    struct nc_rx rx;
-    nc_rx_init(&rx);
-    nc_tx_init(&S.tx, fd);
-    nc_table_init(&S.table);
     S.spare = conn_new();
-    nc_announce(port);
+    nc_run(o.port, &S.tx, &S.table, &S.timers, &S.stats, on_datagram, on_timers, conn_free_any);
 
-    nc_serve(fd, &rx, &S.tx, &S.timers, &S.stats, on_datagram, on_timers);
-
-    /* Teardown, so that leak checkers see a clean exit. */
-    for (struct conn *c; (c = nc_table_any(&S.table));)
-        conn_free(c);
+    /* The library's own state, so that leak checkers see a clean exit. */
     wolfSSL_free(S.spare->ssl);
     flight_free(S.spare);
     free(S.spare);
     wolfSSL_CTX_free(S.ctx);
     wolfSSL_Cleanup();
-    nc_table_free(&S.table);
-    nc_heap_free(&S.timers);
-    nc_tx_free(&S.tx);
-    nc_rx_free(&rx);
-    close(fd);
     return 0;
 }
