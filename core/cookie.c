@@ -72,15 +72,21 @@ static bool equal_ct(const uint8_t *a, const uint8_t *b, size_t n)
 
 const dk__secret *dk__cookie_verify(const dk__cookie_jar *jar,
                                     const uint8_t tid[DK__TRANSPORT_ID_LEN],
-                                    const dk__client_hello *ch)
+                                    const dk__client_hello *ch, const uint8_t *current)
 {
     if (ch->cookie.len != DK__COOKIE_LEN)
         return NULL;
     const dk__secret *candidates[2] = {&jar->current, &jar->previous};
     for (int i = 0; i < 2; i++) {
-        uint8_t expect[DK__COOKIE_LEN];
-        if (!candidates[i]->len || dk__cookie_mint(candidates[i], tid, ch, expect) != DK_OK)
+        uint8_t buf[DK__COOKIE_LEN];
+        const uint8_t *expect = i == 0 ? current : NULL;
+        if (!candidates[i]->len)
             continue;
+        if (!expect) {
+            if (dk__cookie_mint(candidates[i], tid, ch, buf) != DK_OK)
+                continue;
+            expect = buf;
+        }
         if (equal_ct(expect, ch->cookie.p, DK__COOKIE_LEN))
             return candidates[i];
     }

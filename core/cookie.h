@@ -52,9 +52,11 @@ dk_err dk__cookie_mint(const dk__secret *secret, const uint8_t tid[DK__TRANSPORT
                        const dk__client_hello *ch, uint8_t out[DK__COOKIE_LEN]);
 
 /* The secret that minted the ClientHello's cookie (current or previous),
- * or NULL when the cookie is absent or wrong. Compares in constant time. */
+ * or NULL when the cookie is absent or wrong. Compares in constant time.
+ * `current`, when not NULL, is this client's cookie under the current
+ * secret, already minted (a server mints it anyway for its answer). */
 const dk__secret *dk__cookie_verify(const dk__cookie_jar *jar,
                                     const uint8_t tid[DK__TRANSPORT_ID_LEN],
-                                    const dk__client_hello *ch);
+                                    const dk__client_hello *ch, const uint8_t *current);
 
 #endif

@@ -82,6 +82,10 @@ void dk__dtls_peer_touch(dk_dtls_peer *p);
 /* Stops tracking (session freed, or server going away). */
 void dk__dtls_untrack(dk_dtls_peer *p);
 
+/* A server session whose UDP server stopped has lost its socket: ends it
+ * (DISCONNECTED, DK_ERR_CLOSED) and returns true; false otherwise. */
+bool dk__dtls_peer_transport_lost(dk_dtls_peer *p);
+
 /* The absolute deadline of the session's next timer, or 0. */
 uint64_t dk__dtls_peer_deadline(const dk_dtls_peer *p, uint64_t now);
 

@@ -253,9 +253,11 @@ static unsigned mtu_payload(const dk_dtls_peer *p)
 
 /* Before a cipher is known: record header, explicit nonce and a 16-byte
  * tag (AES-GCM, the largest of the default suites). */
+#define RECORD_OVERHEAD (13 + 8 + 16)
+
 static int estimate_payload(const dk_dtls_peer *p)
 {
-    return (int)mtu_payload(p) - 13 - 8 - 16;
+    return (int)mtu_payload(p) - RECORD_OVERHEAD;
 }
 
 dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, dk__ctx *ctx,
@@ -333,39 +335,37 @@ static void closed_by_peer(dk_dtls_peer *p)
 static void read_records(dk_dtls_peer *p, size_t datagram_len)
 {
     dk_udp_peer *u = p->udp;
+    dk__pkt *pkt = NULL; /* reused until a record fills it */
     for (;;) {
         size_t n = 0;
         char reason[DK__REASON_CAP];
         reason[0] = '\0';
-        dk__pkt *pkt = dk__pool_get(u->pool, datagram_len + 1);
-        dk_err e = pkt ? DK__BK->session->read(SESS(p), pkt->data, datagram_len + 1, &n, reason,
-                                               sizeof reason)
-                       : DK_ERR_NOMEM;
-        if (e != DK_OK && pkt)
-            dk__pool_put(u->pool, pkt);
-        if (e == DK_ERR_WOULD_BLOCK)
-            return;
-        if (e == DK_ERR_CLOSED) {
-            closed_by_peer(p);
-            return;
-        }
-        if (e == DK_ERR_NOMEM) { /* no buffer: the records are lost */
+        if (!pkt && !(pkt = dk__pool_get(u->pool, datagram_len + 1))) {
+            /* No buffer: the records left are lost, and the library must
+             * not keep the datagram, which is released after this call. */
             u->st.dropped_queue_full++;
+            DK__BK->session->feed(SESS(p), NULL, 0);
             return;
         }
-        if (e != DK_OK) {
-            dk__dtls_peer_fail(p, DK_DTLS_ERROR, e, "session failed: %s",
-                               reason[0] ? reason : dk_strerror(e));
-            return;
-        }
-        if (p->app.count >= u->q_max_packets || p->app.bytes + n > u->q_max_bytes) {
-            u->st.dropped_queue_full++;
-            dk__pool_put(u->pool, pkt);
+        dk_err e =
+            DK__BK->session->read(SESS(p), pkt->data, datagram_len + 1, &n, reason, sizeof reason);
+        if (e == DK_OK) {
+            if (p->app.count >= u->q_max_packets || p->app.bytes + n > u->q_max_bytes) {
+                u->st.dropped_queue_full++; /* pkt is reused for the next record */
+                continue;
+            }
+            pkt->len = (uint32_t)n;
+            dk__pktq_push(&p->app, pkt);
+            pkt = NULL;
             continue;
         }
-        pkt->len = (uint32_t)n;
-        pkt->src = *dk__udp_peer_remote(u);
-        dk__pktq_push(&p->app, pkt);
+        dk__pool_put(u->pool, pkt);
+        if (e == DK_ERR_CLOSED)
+            closed_by_peer(p);
+        else if (e != DK_ERR_WOULD_BLOCK)
+            dk__dtls_peer_fail(p, DK_DTLS_ERROR, e, "session failed: %s",
+                               reason[0] ? reason : dk_strerror(e));
+        return;
     }
 }
 
@@ -373,7 +373,8 @@ static void process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
 {
     DK__BK->session->feed(SESS(p), pkt->data, pkt->len);
     if (p->status == DK_DTLS_HANDSHAKING) {
-        char reason[DK__REASON_CAP] = "";
+        char reason[DK__REASON_CAP];
+        reason[0] = '\0';
         dk_err e = DK__BK->session->handshake(SESS(p), reason, sizeof reason);
         if (e == DK_ERR_WOULD_BLOCK)
             return;
@@ -419,12 +420,12 @@ static int run_timers(dk_dtls_peer *p, uint64_t now)
     return bk;
 }
 
-/* A server session whose UDP server stopped has lost its socket. */
-static bool transport_lost(dk_dtls_peer *p)
+bool dk__dtls_peer_transport_lost(dk_dtls_peer *p)
 {
-    if (p->udp->kind != DK__PEER_DETACHED)
+    if (!p->udp || p->udp->kind != DK__PEER_DETACHED)
         return false;
     dk__dtls_peer_fail(p, DK_DTLS_DISCONNECTED, DK_ERR_CLOSED, "the UDP server was stopped");
+    dk__dtls_peer_touch(p); /* a tracked session reports its end */
     return true;
 }
 
@@ -434,7 +435,7 @@ dk_err dk_dtls_peer_poll(dk_dtls_peer *p)
         return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
     if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
         return p->error;
-    if (transport_lost(p))
+    if (dk__dtls_peer_transport_lost(p))
         return p->error;
     (void)dk__udp_peer_fill(p->udp);
     dk__pkt *pkt;
@@ -511,7 +512,7 @@ dk_err dk_dtls_peer_put_packet(dk_dtls_peer *p, const void *data, size_t len)
         return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
     if (!data && len)
         return DK_FAIL(DK_ERR_INVALID, "data is NULL");
-    if (p->status == DK_DTLS_CONNECTED && transport_lost(p))
+    if (p->status == DK_DTLS_CONNECTED && dk__dtls_peer_transport_lost(p))
         return DK_FAIL(DK_ERR_CLOSED, "the UDP server was stopped");
     if (p->status != DK_DTLS_CONNECTED)
         return DK_FAIL(DK_ERR_STATE, "session is %s, not connected",
@@ -528,7 +529,8 @@ dk_err dk_dtls_peer_put_packet(dk_dtls_peer *p, const void *data, size_t len)
         return DK_FAIL(DK_ERR_TOO_BIG,
                        "%zu bytes: a record within the %d-byte MTU carries at most %d", len,
                        p->cfg.mtu, p->max_payload);
-    char reason[DK__REASON_CAP] = "";
+    char reason[DK__REASON_CAP];
+    reason[0] = '\0';
     dk_err e = DK__BK->session->write(SESS(p), data, len, reason, sizeof reason);
     if (e != DK_OK)
         return DK_FAIL(e, "%s", reason[0] ? reason : dk_strerror(e));
@@ -644,7 +646,7 @@ int dk_dtls_peer_get_max_packet_size(const dk_dtls_peer *p)
     if (p->max_payload)
         return p->max_payload;
     /* Not started: assume an IPv6 path. */
-    return p->cfg.mtu - 48 - 13 - 8 - 16;
+    return p->cfg.mtu - (40 + 8) - RECORD_OVERHEAD;
 }
 
 void dk_dtls_peer_set_user_data(dk_dtls_peer *p, void *data)

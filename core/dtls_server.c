@@ -104,13 +104,16 @@ static hello_verdict check_hello(dk_dtls_server *s, const dk__addr *src, const u
     uint8_t tid[DK__TRANSPORT_ID_LEN];
     dk__addr_transport_id(src, tid);
     dk__cookie_jar_tick(&s->jar, dk__now_ms());
-    *secret = dk__cookie_verify(&s->jar, tid, ch);
+    /* The current cookie serves both the check and the answer: one HMAC
+     * for a ClientHello without a cookie or with the right one. */
+    uint8_t cookie[DK__COOKIE_LEN], hvr[DK__HVR_LEN(DK__COOKIE_LEN)];
+    bool minted = dk__cookie_mint(&s->jar.current, tid, ch, cookie) == DK_OK;
+    *secret = dk__cookie_verify(&s->jar, tid, ch, minted ? cookie : NULL);
     if (*secret)
         return HELLO_VALID;
     if (ch->cookie.len)
         s->stats.cookies_rejected++;
-    uint8_t cookie[DK__COOKIE_LEN], hvr[DK__HVR_LEN(DK__COOKIE_LEN)];
-    if (dk__cookie_mint(&s->jar.current, tid, ch, cookie) != DK_OK)
+    if (!minted)
         return HELLO_REFUSED;
     size_t n = dk__hvr_write(ch, cookie, sizeof cookie, hvr, sizeof hvr);
     if (!n || n > len) /* never answer with more than was received */
@@ -235,7 +238,17 @@ static void detached(void *ctx)
     s->attached = NULL;
 }
 
-static const dk__udp_filter admission_filter = {admit, detached};
+/* The UDP server stopped: its sessions end now and are reported by the
+ * next dk_dtls_server_poll(), including those without a timer. */
+static void stopped(void *ctx)
+{
+    dk_dtls_server *s = ctx;
+    for (dk_dtls_peer *p = s->tracked; p; p = p->trk_next)
+        if (p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED)
+            (void)dk__dtls_peer_transport_lost(p);
+}
+
+static const dk__udp_filter admission_filter = {admit, detached, stopped};
 
 dk_err dk_dtls_server_attach(dk_dtls_server *s, dk_udp_server *udp)
 {
@@ -349,6 +362,23 @@ int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
 /* Sessions whose timer is handled per call: bounds the work of one poll. */
 #define DUE_PER_POLL 256
 
+/* Stores in `ready` up to `max` sessions that need the caller. */
+static int hand_over(dk_dtls_server *s, dk_dtls_peer **ready, int max)
+{
+    int n = 0;
+    while (n < max && s->att_head) {
+        dk_dtls_peer *p = s->att_head;
+        s->att_head = p->att_next;
+        if (!s->att_head)
+            s->att_tail = NULL;
+        p->att_next = NULL;
+        p->in_attention = false;
+        p->reported = p->status;
+        ready[n++] = p;
+    }
+    return n;
+}
+
 int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
 {
     if (!s || (!ready && max > 0) || max < 0)
@@ -356,8 +386,9 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     dk_udp_server *udp = s->attached;
     if (!udp)
         return DK_FAIL(DK_ERR_STATE, "attach the server to a UDP server first");
-    if (udp->fd < 0)
-        return DK_FAIL(DK_ERR_STATE, "the UDP server is not listening");
+    if (udp->fd < 0) /* sessions it ended when it stopped are still reported */
+        return s->att_head ? hand_over(s, ready, max)
+                           : DK_FAIL(DK_ERR_STATE, "the UDP server is not listening");
     /* Replies the caller queued since the last call leave first. */
     dk_udp_server_flush(udp);
     dk__udp_server_cork(udp);
@@ -365,7 +396,7 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     /* New clients: every pending connection passed the cookie check. Each
      * becomes a session handed to the caller once, handshaking. */
     dk_udp_peer *taken;
-    while (s->opts && (taken = dk_udp_server_take_connection(udp, NULL))) {
+    while (s->opts && (taken = dk__udp_server_take_pending(udp))) {
         dk_dtls_peer *p = dk_dtls_server_take_connection(s, taken, NULL);
         if (!p) {
             dk_udp_peer_free(taken);
@@ -405,18 +436,7 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     if (e != DK_OK)
         return e;
     /* Hand over what needs the caller: packets to read, a new status. */
-    int n = 0;
-    while (n < max && s->att_head) {
-        dk_dtls_peer *p = s->att_head;
-        s->att_head = p->att_next;
-        if (!s->att_head)
-            s->att_tail = NULL;
-        p->att_next = NULL;
-        p->in_attention = false;
-        p->reported = p->status;
-        ready[n++] = p;
-    }
-    return n;
+    return hand_over(s, ready, max);
 }
 
 dk_err dk_dtls_server_get_stats(const dk_dtls_server *s, dk_dtls_server_stats *out)

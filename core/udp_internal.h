@@ -30,6 +30,8 @@ typedef struct dk__udp_filter {
                   size_t len);
     /* The server is going away or another filter replaces this one. */
     void (*detached)(void *ctx);
+    /* The server stopped listening: its taken peers have lost the socket. */
+    void (*stopped)(void *ctx);
 } dk__udp_filter;
 
 typedef struct dk__peer_list {
@@ -129,6 +131,10 @@ dk_err dk__udp_server_drain(dk_udp_server *server);
  * last returned, removed from that list; NULL when none. */
 dk_udp_peer *dk__udp_server_next_ready(dk_udp_server *server);
 
+/* The oldest pending connection, taken, or NULL; unlike
+ * dk_udp_server_take_connection() it neither expires nor reports. */
+dk_udp_peer *dk__udp_server_take_pending(dk_udp_server *server);
+
 /* Installs (or with NULL removes) the admission filter. The previous
  * filter's detached() is called. */
 void dk__udp_server_set_filter(dk_udp_server *server, const dk__udp_filter *filter, void *ctx);
@@ -136,7 +142,8 @@ void dk__udp_server_set_filter(dk_udp_server *server, const dk__udp_filter *filt
 /* Drops one reference; frees the server when none is left. */
 void dk__udp_server_unref(dk_udp_server *server);
 
-/* Called by udp_peer.c when a taken peer is freed or closed. */
+/* A taken peer leaves the server (freed, closed, or the server stopped):
+ * it keeps its reference on the server and loses the socket. */
 void dk__udp_server_release_peer(dk_udp_server *server, dk_udp_peer *peer);
 
 /* Queues `len` bytes from `src` on `peer`, applying its bounds. Returns false

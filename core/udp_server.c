@@ -85,18 +85,13 @@ void dk_udp_server_stop(dk_udp_server *s)
     /* Taken peers stay valid objects owned by the user; they only lose the
      * socket. They keep their reference on the server until freed. */
     flush_tx(s);
-    while (s->taken.head) {
-        dk_udp_peer *p = s->taken.head;
-        unready(s, p);
-        p->owner = NULL;
-        list_remove(&s->taken, p);
-        dk__table_remove(&s->table, &p->node);
-        dk__pktq_clear(&p->queue, &s->pool);
-        p->kind = DK__PEER_DETACHED;
-    }
+    while (s->taken.head)
+        dk__udp_server_release_peer(s, s->taken.head);
     dk__sock_close(s->fd);
     s->fd = -1;
     s->port = 0;
+    if (s->filter && s->filter->stopped)
+        s->filter->stopped(s->filter_ctx);
 }
 
 void dk__udp_server_unref(dk_udp_server *s)
@@ -346,18 +341,26 @@ dk_udp_peer *dk_udp_server_take_connection(dk_udp_server *s, dk_err *err)
         return NULL;
     }
     expire_pending(s, dk__now_ms());
-    dk_udp_peer *p = s->pending.head;
+    dk_udp_peer *p = dk__udp_server_take_pending(s);
     if (!p) {
         dk__set_err(err, DK_FAIL(DK_ERR_WOULD_BLOCK, "no pending connection"));
         return NULL;
     }
+    dk__set_err(err, DK_OK);
+    return p;
+}
+
+dk_udp_peer *dk__udp_server_take_pending(dk_udp_server *s)
+{
+    dk_udp_peer *p = s->pending.head;
+    if (!p)
+        return NULL;
     list_remove(&s->pending, p);
     list_append(&s->taken, p);
     p->kind = DK__PEER_TAKEN;
     p->bound = true;
     p->connected = true;
     s->refs++;
-    dk__set_err(err, DK_OK);
     return p;
 }
 

@@ -129,8 +129,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef FUZZ_SERVER
     dk__session_cfg cfg;
     dk__session_cfg_default(&cfg);
-    dk_bk_session_params params = {.role = DK_BK_CLIENT, .sni = "localhost",
-                                   .verify_name = "localhost"};
+    dk_bk_session_params params = {
+        .role = DK_BK_CLIENT, .sni = "localhost", .verify_name = "localhost"};
     if (dk__dtls_peer_start(p, "fuzz", udp, ctx, &cfg, &params) == DK_OK) {
         char reason[200];
         DK__BK->session->handshake((dk_bk_session *)(void *)p->session, reason, sizeof reason);

@@ -359,26 +359,31 @@ START_TEST(cookies)
     size_t n = build_hello(d, (const uint8_t *)"", 0);
     dk__client_hello ch;
     ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
-    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_a, &ch)); /* no cookie */
+    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_a, &ch, NULL)); /* no cookie */
     ck_assert_dk_ok(dk__cookie_mint(&jar.current, tid_a, &ch, cookie));
     n = build_hello(d, cookie, sizeof cookie);
     ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
-    ck_assert_ptr_eq(dk__cookie_verify(&jar, tid_a, &ch), &jar.current);
+    ck_assert_ptr_eq(dk__cookie_verify(&jar, tid_a, &ch, NULL), &jar.current);
+    ck_assert_ptr_eq(dk__cookie_verify(&jar, tid_a, &ch, cookie), &jar.current); /* premade */
     /* Another port, another cookie. */
-    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_b, &ch));
+    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_b, &ch, NULL));
     /* The cookie covers the ClientHello fields: change the random. */
     d[13 + 12 + 2 + 5] ^= 1;
     ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
-    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_a, &ch));
+    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_a, &ch, NULL));
     d[13 + 12 + 2 + 5] ^= 1;
     ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
     /* One rotation: still accepted through the previous secret; two: not. */
     uint64_t now = dk__now_ms();
     jar.interval_ms = 10;
     dk__cookie_jar_tick(&jar, now + 20);
-    ck_assert_ptr_eq(dk__cookie_verify(&jar, tid_a, &ch), &jar.previous);
+    ck_assert_ptr_eq(dk__cookie_verify(&jar, tid_a, &ch, NULL), &jar.previous);
+    uint8_t fresh[DK__COOKIE_LEN]; /* what a server mints for its answer now */
+    ck_assert_dk_ok(dk__cookie_mint(&jar.current, tid_a, &ch, fresh));
+    ck_assert_mem_ne(fresh, cookie, sizeof cookie);
+    ck_assert_ptr_eq(dk__cookie_verify(&jar, tid_a, &ch, fresh), &jar.previous);
     dk__cookie_jar_tick(&jar, now + 40);
-    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_a, &ch));
+    ck_assert_ptr_null(dk__cookie_verify(&jar, tid_a, &ch, NULL));
     ck_assert_uint_eq(jar.rotations, 2);
     /* An explicit secret gives the same cookie anywhere. */
     dk__cookie_jar other;

@@ -881,6 +881,77 @@ START_TEST(server_poll)
 }
 END_TEST
 
+/* Polls the server and the clients until `want` sessions have reported
+ * `status`; new sessions (first report) are stored in sess[]. */
+static int poll_until(tu_server *s, dk_dtls_peer **c, int nc, dk_dtls_peer **sess, int *nsess,
+                      dk_dtls_status status, int want)
+{
+    dk_dtls_peer *ready[16];
+    int seen = 0;
+    uint64_t end = tu_now_ms() + 10000;
+    while (seen < want && tu_now_ms() < end) {
+        int n = dk_dtls_server_poll(s->dtls, ready, 16);
+        ck_assert_int_ge(n, 0);
+        for (int i = 0; i < n; i++) {
+            if (!dk_dtls_peer_get_user_data(ready[i])) {
+                dk_dtls_peer_set_user_data(ready[i], s);
+                sess[(*nsess)++] = ready[i];
+            } else if (dk_dtls_peer_get_status(ready[i]) == status) {
+                seen++;
+            }
+        }
+        for (int i = 0; i < nc; i++)
+            dk_dtls_peer_poll(c[i]);
+        tu_sleep_ms(1);
+    }
+    return seen;
+}
+
+/* Stopping the UDP server ends every session it carried, timer or not;
+ * dk_dtls_server_poll() reports each, even before the server listens again,
+ * and a poll that succeeds leaves dk_last_error() alone. */
+START_TEST(server_poll_stop)
+{
+    tu_server *s = tu_server_start("127.0.0.1", "server-chain.pem", "server.key", true);
+    enum { N = 3 };
+    dk_tls_options *o = tu_client_opts();
+    dk_dtls_peer *c[N + 1], *sess[N + 1], *ready[16];
+    int nsess = 0;
+    for (int i = 0; i < N; i++)
+        c[i] = tu_client("127.0.0.1", s->port, "localhost", o);
+    ck_assert_int_eq(poll_until(s, c, N, sess, &nsess, DK_DTLS_CONNECTED, N), N);
+    ck_assert_int_eq(nsess, N);
+
+    ck_assert_int_eq(dk_udp_server_listen(NULL, 0, NULL), DK_ERR_INVALID);
+    char before[256];
+    snprintf(before, sizeof before, "%s", dk_last_error());
+    ck_assert_int_eq(dk_dtls_server_poll(s->dtls, ready, 16), 0);
+    ck_assert_str_eq(dk_last_error(), before);
+
+    dk_udp_server_stop(s->udp);
+    ck_assert_int_eq(dk_dtls_server_poll(s->dtls, ready, 16), N);
+    for (int i = 0; i < N; i++) {
+        ck_assert_int_eq(dk_dtls_peer_get_status(ready[i]), DK_DTLS_DISCONNECTED);
+        ck_assert_int_eq(dk_dtls_peer_get_error(ready[i]), DK_ERR_CLOSED);
+        ck_assert_ptr_nonnull(strstr(dk_dtls_peer_get_error_reason(ready[i]), "stopped"));
+        ck_assert_int_eq(dk_dtls_peer_put_packet(ready[i], "x", 1), DK_ERR_STATE);
+    }
+    ck_assert_int_eq(dk_dtls_server_poll(s->dtls, ready, 16), DK_ERR_STATE); /* all told */
+
+    /* The server listens again and takes new clients. */
+    ck_assert_dk_ok(dk_udp_server_listen(s->udp, s->port, "127.0.0.1"));
+    c[N] = tu_client("127.0.0.1", s->port, "localhost", o);
+    ck_assert_int_eq(poll_until(s, &c[N], 1, sess, &nsess, DK_DTLS_CONNECTED, 1), 1);
+    ck_assert_int_eq(nsess, N + 1);
+    for (int i = 0; i <= N; i++) {
+        dk_dtls_peer_free(sess[i]);
+        dk_dtls_peer_free(c[i]);
+    }
+    dk_tls_options_free(o);
+    tu_server_free(s);
+}
+END_TEST
+
 START_TEST(server_freed_before_sessions)
 {
     tu_server *s = tu_server_start("127.0.0.1", "server-chain.pem", "server.key", true);
@@ -930,6 +1001,7 @@ int main(void)
     tcase_add_test(tc, ipv6_session);
     tcase_add_test(tc, server_freed_before_sessions);
     tcase_add_test(tc, server_poll);
+    tcase_add_test(tc, server_poll_stop);
     suite_add_tcase(s, tc);
     printf("backend: %s (%s)\n", dk_backend_name(), dk_backend_version());
     return tu_run(s);

@@ -704,13 +704,19 @@ static void on_detached(void *ctx)
     (void)ctx;
     detached_calls++;
 }
-static const dk__udp_filter test_filter = {admit_if_starts_with_ok, on_detached};
+static int stopped_calls;
+static void on_stopped(void *ctx)
+{
+    (void)ctx;
+    stopped_calls++;
+}
+static const dk__udp_filter test_filter = {admit_if_starts_with_ok, on_detached, on_stopped};
 
 START_TEST(admission_filter)
 {
     dk_udp_server *s = listen_on("127.0.0.1");
     int port = dk_udp_server_get_local_port(s);
-    filter_calls = detached_calls = 0;
+    filter_calls = detached_calls = stopped_calls = 0;
     dk__udp_server_set_filter(s, &test_filter, NULL);
     int fd = tu_socket("127.0.0.1");
     for (int i = 0; i < 5; i++)
@@ -725,10 +731,15 @@ START_TEST(admission_filter)
     ck_assert_uint_eq(st.pending, 1);
     dk_udp_peer *p = dk_udp_server_take_connection(s, NULL);
     ck_assert_int_eq(dk_udp_peer_get_available_packet_count(p), 2);
+    /* Stopping tells the filter once the taken peers have lost the socket. */
+    dk_udp_server_stop(s);
+    ck_assert_int_eq(stopped_calls, 1);
+    ck_assert_int_eq(dk_udp_peer_put_packet(p, "x", 1), DK_ERR_CLOSED);
     dk_udp_peer_free(p);
     close(fd);
     dk_udp_server_free(s);
     ck_assert_int_eq(detached_calls, 1);
+    ck_assert_int_eq(stopped_calls, 1); /* freeing removes the filter first */
 }
 END_TEST
 

@@ -75,8 +75,9 @@ static void session_fini(dk_bk_session *s)
 
 static void session_feed(dk_bk_session *s, const uint8_t *data, size_t len)
 {
-    /* An empty datagram would read as end of file to mbedTLS. */
-    if (!len)
+    /* An empty datagram would read as end of file to mbedTLS; (NULL, 0)
+     * drops the input. */
+    if (!len && data)
         return;
     s->in = data;
     s->in_len = len;

@@ -252,7 +252,8 @@ typedef struct dk_bk_session_ops {
     /* Gives the session one received datagram. The bytes stay valid until
      * the next feed() or fini(); the library consumes the datagram at its
      * next read (handshake() or read()), and the core always calls read()
-     * or handshake() until DK_ERR_WOULD_BLOCK before feeding the next. */
+     * or handshake() until DK_ERR_WOULD_BLOCK before feeding the next, or
+     * feeds (NULL, 0) to drop what is left of it (out of memory). */
     void (*feed)(dk_bk_session *s, const uint8_t *data, size_t len);
     /* Advances the handshake with the input fed so far; sends what the
      * library wants to send through io.send. Returns DK_OK once the

@@ -147,9 +147,12 @@ DK_API int dk_dtls_server_get_timeout_ms(const dk_dtls_server *server);
  *  error). A session is reported once per change: read all its packets.
  *  Sessions not yet reported stay queued for the next call; sessions taken
  *  with dk_dtls_server_take_connection() in admission mode are driven too.
- *  Returns the count, or a negative dk_err: DK_ERR_STATE (not attached, not
- *  listening), DK_ERR_INVALID. dk_dtls_server_get_timeout_ms() says when to
- *  call again. */
+ *  dk_udp_server_stop() ends every session (DK_DTLS_DISCONNECTED,
+ *  DK_ERR_CLOSED); they are reported like any other change, also while the
+ *  UDP server is not listening. Does not change dk_last_error() unless it
+ *  fails. Returns the count, or a negative dk_err: DK_ERR_STATE (not
+ *  attached, or not listening with nothing to report), DK_ERR_INVALID.
+ *  dk_dtls_server_get_timeout_ms() says when to call again. */
 DK_API int dk_dtls_server_poll(dk_dtls_server *server, dk_dtls_peer **ready, int max);
 
 /** Copies the cookie counters. */
