@@ -32,19 +32,18 @@ void dk__cookie_jar_tick(dk__cookie_jar *jar, uint64_t now)
 {
     if (jar->interval_ms <= 0 || now - jar->rotated_at < (uint64_t)jar->interval_ms)
         return;
+    /* Rotation is lazy (an idle server has no timer for it): when two
+     * periods have passed since the last change, the secret that was
+     * current then is two rotations old and no longer accepted either. */
+    bool stale = now - jar->rotated_at >= 2 * (uint64_t)jar->interval_ms;
     dk__secret fresh;
     if (random_secret(&fresh) != DK_OK)
         return; /* keep the old secret rather than none */
     dk__cookie_jar_set(jar, fresh.key, fresh.len, now);
     memset(&fresh, 0, sizeof fresh);
+    if (stale)
+        memset(&jar->previous, 0, sizeof jar->previous);
     jar->rotations++;
-}
-
-int dk__cookie_jar_timeout(const dk__cookie_jar *jar, uint64_t now)
-{
-    if (jar->interval_ms <= 0)
-        return -1;
-    return dk__ms_until(jar->rotated_at + (uint64_t)jar->interval_ms, now);
 }
 
 dk_err dk__cookie_mint(const dk__secret *secret, const uint8_t tid[DK__TRANSPORT_ID_LEN],

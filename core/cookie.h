@@ -41,11 +41,9 @@ dk_err dk__cookie_jar_init(dk__cookie_jar *jar);
 /* Installs `key` as the current secret; the old one becomes previous. */
 void dk__cookie_jar_set(dk__cookie_jar *jar, const void *key, size_t len, uint64_t now);
 
-/* Replaces the secret with a random one when the interval has passed. */
+/* Replaces the secret with a random one when the interval has passed
+ * (called before each check: rotation needs no timer). */
 void dk__cookie_jar_tick(dk__cookie_jar *jar, uint64_t now);
-
-/* Milliseconds until the next rotation, or -1 when rotation is off. */
-int dk__cookie_jar_timeout(const dk__cookie_jar *jar, uint64_t now);
 
 /* The cookie for this client under `secret`. */
 dk_err dk__cookie_mint(const dk__secret *secret, const uint8_t tid[DK__TRANSPORT_ID_LEN],

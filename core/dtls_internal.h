@@ -7,7 +7,9 @@
 
 #include <dtlskit/dtls.h>
 
+#include "admission.h"
 #include "cookie.h"
+#include "gate.h"
 #include "pktbuf.h"
 #include "timer_heap.h"
 #include "tls_ctx.h"
@@ -16,6 +18,9 @@
 #define DK__DEFAULT_RTO_INITIAL_MS 1000
 #define DK__DEFAULT_RTO_MAX_MS     60000
 #define DK__DEFAULT_MTU            1280
+/* Server sessions: RFC 4787 recommends 5 minutes for a NAT's idle UDP
+ * mapping; a client silent for longer is usually unreachable anyway. */
+#define DK__DEFAULT_SERVER_IDLE_MS 300000
 
 /* Settings copied into each session when it starts. */
 typedef struct dk__session_cfg {
@@ -35,9 +40,14 @@ struct dk_dtls_peer {
     dk__ctx *ctx;
     dk__pktq app; /* decrypted packets, buffers from the UDP peer's pool */
     uint64_t hs_deadline;
-    uint64_t last_rx;
-    const char *cipher; /* static string from the backend */
-    char *reason;       /* allocated when there is one */
+    uint64_t last_rx; /* last authenticated record (idle timer) */
+    dk__gate gate;
+    /* The server ledger counting this session against its caps. */
+    dk__ledger *ledger;
+    uint8_t ledger_state;  /* dk__ledger_state */
+    uint8_t ledger_prefix; /* IPv6 prefix it was counted with */
+    const char *cipher;    /* static string from the backend */
+    char *reason;          /* allocated when there is one */
     int max_payload;
     void *user_data;
     /* Tracking by the DTLS server that took the session in admission mode,
@@ -56,6 +66,8 @@ struct dk_dtls_server {
     dk__ctx *ctx;         /* NULL until setup, or after a setting changed */
     dk__cookie_jar jar;
     dk__session_cfg cfg;
+    dk__caps caps;
+    dk__ledger *ledger;
     dk_udp_server *attached;
     dk_dtls_server_stats stats;
     dk_dtls_peer *tracked; /* sessions taken in admission mode */
@@ -70,6 +82,10 @@ dk_dtls_peer *dk__dtls_peer_alloc(const char *func, dk_err *err);
  * it to HANDSHAKING. Errors are recorded against `func`. */
 dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, dk__ctx *ctx,
                            const dk__session_cfg *cfg, const dk_bk_session_params *params);
+
+/* Counts a session that starts handshaking against `ledger`; false without
+ * memory. */
+bool dk__dtls_peer_count(dk_dtls_peer *p, dk__ledger *ledger, int prefix);
 
 /* Ends the session with `status` (ERROR...) and a reason. */
 void dk__dtls_peer_fail(dk_dtls_peer *p, dk_dtls_status status, dk_err err, const char *fmt, ...)

@@ -1,6 +1,8 @@
 /* dk_dtls_peer: one DTLS session and its status machine. The core owns the
  * datagrams, the clock and every timer; the backend session only turns
  * records into bytes and back. */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,8 +105,31 @@ static void set_reason(dk_dtls_peer *p, const char *fmt, va_list ap)
 
 /* Releases the backend session and stops receiving. Queued application
  * packets stay readable. */
+static void uncount(dk_dtls_peer *p)
+{
+    if (!p->ledger)
+        return;
+    if (p->udp)
+        dk__ledger_remove(p->ledger, dk__udp_peer_remote(p->udp), p->ledger_prefix,
+                          (dk__ledger_state)p->ledger_state);
+    dk__ledger_unref(p->ledger);
+    p->ledger = NULL;
+    p->ledger_state = DK__LS_NONE;
+}
+
+bool dk__dtls_peer_count(dk_dtls_peer *p, dk__ledger *ledger, int prefix)
+{
+    if (!dk__ledger_add(ledger, dk__udp_peer_remote(p->udp), prefix))
+        return false;
+    p->ledger = dk__ledger_ref(ledger);
+    p->ledger_state = DK__LS_HANDSHAKE;
+    p->ledger_prefix = (uint8_t)prefix;
+    return true;
+}
+
 static void teardown(dk_dtls_peer *p)
 {
+    uncount(p);
     if (p->session_live) {
         DK__BK->session->fini(SESS(p));
         memset(p->session, 0, DK__BK->session->session_size);
@@ -286,6 +311,7 @@ dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, 
                         reason[0] ? reason : dk_strerror(e));
     }
     p->session_live = true;
+    memset(&p->gate, 0, sizeof p->gate);
     p->status = DK_DTLS_HANDSHAKING;
     uint64_t now = dk__now_ms();
     p->hs_deadline = now + (uint64_t)cfg->hs_timeout_ms;
@@ -316,6 +342,10 @@ static void handshake_failed(dk_dtls_peer *p, dk_err e, const char *reason)
 static void connected(dk_dtls_peer *p)
 {
     p->status = DK_DTLS_CONNECTED;
+    if (p->ledger && p->ledger_state == DK__LS_HANDSHAKE) {
+        dk__ledger_promote(p->ledger, dk__udp_peer_remote(p->udp), p->ledger_prefix);
+        p->ledger_state = DK__LS_SESSION;
+    }
     p->hs_deadline = 0;
     p->cipher = DK__BK_HAS(session, cipher) ? DK__BK->session->cipher(SESS(p)) : "";
     size_t mp = DK__BK->session->max_payload(SESS(p)); /* NOLINT: required member */
@@ -332,10 +362,11 @@ static void closed_by_peer(dk_dtls_peer *p)
 /* Decrypts every record the fed datagram still holds into the queue. Each
  * plaintext goes straight into a pool buffer: it is never longer than the
  * datagram that carried it. */
-static void read_records(dk_dtls_peer *p, size_t datagram_len)
+static bool read_records(dk_dtls_peer *p, size_t datagram_len)
 {
     dk_udp_peer *u = p->udp;
     dk__pkt *pkt = NULL; /* reused until a record fills it */
+    bool auth = false;
     for (;;) {
         size_t n = 0;
         char reason[DK__REASON_CAP];
@@ -345,11 +376,12 @@ static void read_records(dk_dtls_peer *p, size_t datagram_len)
              * not keep the datagram, which is released after this call. */
             u->st.dropped_queue_full++;
             DK__BK->session->feed(SESS(p), NULL, 0);
-            return;
+            return auth;
         }
         dk_err e =
             DK__BK->session->read(SESS(p), pkt->data, datagram_len + 1, &n, reason, sizeof reason);
         if (e == DK_OK) {
+            auth = true;
             if (p->app.count >= u->q_max_packets || p->app.bytes + n > u->q_max_bytes) {
                 u->st.dropped_queue_full++; /* pkt is reused for the next record */
                 continue;
@@ -365,28 +397,36 @@ static void read_records(dk_dtls_peer *p, size_t datagram_len)
         else if (e != DK_ERR_WOULD_BLOCK)
             dk__dtls_peer_fail(p, DK_DTLS_ERROR, e, "session failed: %s",
                                reason[0] ? reason : dk_strerror(e));
-        return;
+        return auth;
     }
 }
 
-static void process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
+/* Gives one datagram to the library, through the gate. Returns true when
+ * the library authenticated something in it (a record read, or the
+ * handshake completed): only that counts as activity for the idle timer. */
+static bool process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
 {
-    DK__BK->session->feed(SESS(p), pkt->data, pkt->len);
+    size_t n = dk__gate_filter(&p->gate, p->status == DK_DTLS_CONNECTED, pkt->data, pkt->len);
+    if (n == 0)
+        return false; /* empty, malformed or out of place: never reaches the library */
+    DK__BK->session->feed(SESS(p), pkt->data, n);
+    bool auth = false;
     if (p->status == DK_DTLS_HANDSHAKING) {
         char reason[DK__REASON_CAP];
         reason[0] = '\0';
         dk_err e = DK__BK->session->handshake(SESS(p), reason, sizeof reason);
         if (e == DK_ERR_WOULD_BLOCK)
-            return;
+            return false;
         if (e != DK_OK) {
             handshake_failed(p, e, reason);
-            return;
+            return false;
         }
         connected(p);
+        auth = true;
     }
     /* Records after the last handshake message (application data sent
      * right after Finished) are in the same datagram: read them too. */
-    read_records(p, pkt->len);
+    return read_records(p, n) || auth;
 }
 
 /* Runs what is due and returns the library's timer (ms, -1: none), so
@@ -420,6 +460,25 @@ static int run_timers(dk_dtls_peer *p, uint64_t now)
     return bk;
 }
 
+/* The kernel reported an ICMP error for a client's socket. Before anything
+ * came back from the server it means nothing listens there: waiting for the
+ * handshake timeout would only hide that. Later it may be forged (ICMP is
+ * not authenticated) and is ignored. Returns true when the session ended. */
+static bool unreachable(dk_dtls_peer *p)
+{
+    int sys = p->udp->unreachable;
+    p->udp->unreachable = 0;
+    if (p->status != DK_DTLS_HANDSHAKING || p->gate.records || p->udp->queue.head)
+        return false;
+    char ip[INET6_ADDRSTRLEN];
+    dk__addr_ip_string(dk__udp_peer_remote(p->udp), ip, sizeof ip);
+    dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_SOCKET, "%s: nothing answers at %s port %d",
+                       sys == ECONNREFUSED ? "connection refused (ICMP port unreachable)"
+                                           : strerror(sys),
+                       ip, dk__addr_port(dk__udp_peer_remote(p->udp)));
+    return true;
+}
+
 bool dk__dtls_peer_transport_lost(dk_dtls_peer *p)
 {
     if (!p->udp || p->udp->kind != DK__PEER_DETACHED)
@@ -438,16 +497,17 @@ dk_err dk_dtls_peer_poll(dk_dtls_peer *p)
     if (dk__dtls_peer_transport_lost(p))
         return p->error;
     (void)dk__udp_peer_fill(p->udp);
+    if (p->udp->unreachable && unreachable(p))
+        return p->error;
     dk__pkt *pkt;
-    bool got = false;
+    bool auth = false;
     while ((p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED) &&
            (pkt = dk__udp_peer_pop(p->udp))) {
-        got = true;
-        process_datagram(p, pkt);
+        auth |= process_datagram(p, pkt);
         dk__udp_peer_release(p->udp, pkt);
     }
     uint64_t now = dk__now_ms();
-    if (got)
+    if (auth)
         p->last_rx = now;
     int bk = run_timers(p, now);
     if (p->tracker)
@@ -464,8 +524,8 @@ dk_err dk_dtls_peer_connect_to_peer(dk_dtls_peer *p, dk_udp_peer *udp, const cha
         return DK_FAIL(DK_ERR_INVALID, "peer or udp_peer is NULL");
     if (p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED)
         return DK_FAIL(DK_ERR_STATE, "session already %s", dk_dtls_status_name(p->status));
-    if (udp == p->udp)
-        return DK_FAIL(DK_ERR_INVALID, "udp_peer already belongs to this session");
+    if (udp == p->udp || udp->claimed)
+        return DK_FAIL(DK_ERR_INVALID, "udp_peer already belongs to a DTLS session");
     if (udp->kind != DK__PEER_STANDALONE || !udp->connected)
         return DK_FAIL(DK_ERR_INVALID, "udp_peer must be a standalone peer connected with "
                                        "dk_udp_peer_connect_to_host()");
@@ -496,6 +556,7 @@ dk_err dk_dtls_peer_connect_to_peer(dk_dtls_peer *p, dk_udp_peer *udp, const cha
         p->udp = NULL; /* ownership stays with the caller on failure */
         return err;
     }
+    udp->claimed = true;
     /* The first flight (ClientHello) goes out now. */
     char reason[DK__REASON_CAP] = "";
     dk_err e = DK__BK->session->handshake(SESS(p), reason, sizeof reason);
@@ -663,6 +724,16 @@ void *dk_dtls_peer_get_user_data(const dk_dtls_peer *p)
 dk_udp_peer *dk_dtls_peer_get_udp_peer(const dk_dtls_peer *p)
 {
     return p ? p->udp : NULL;
+}
+
+dk_err dk_dtls_peer_get_stats(const dk_dtls_peer *p, dk_dtls_peer_stats *out)
+{
+    if (!p || !out)
+        return DK_FAIL(DK_ERR_INVALID, "peer or out is NULL");
+    memset(out, 0, sizeof *out);
+    out->datagrams_refused = p->gate.dropped;
+    out->datagrams_trimmed = p->gate.trimmed;
+    return DK_OK;
 }
 
 const char *dk_dtls_peer_get_cipher(const dk_dtls_peer *p)

@@ -28,7 +28,15 @@ dk_dtls_server *dk_dtls_server_new(dk_err *err)
         dk__set_err(err, DK_FAIL(DK_ERR_TLS, "no random bytes for the cookie secret"));
         return NULL;
     }
+    s->ledger = dk__ledger_new();
+    if (!s->ledger) {
+        free(s);
+        dk__set_err(err, DK_FAIL(DK_ERR_NOMEM, "out of memory"));
+        return NULL;
+    }
     dk__session_cfg_default(&s->cfg);
+    s->cfg.idle_timeout_ms = DK__DEFAULT_SERVER_IDLE_MS;
+    dk__caps_default(&s->caps);
     dk__heap_init(&s->timers);
     dk__set_err(err, DK_OK);
     return s;
@@ -43,6 +51,7 @@ void dk_dtls_server_free(dk_dtls_server *s)
     while (s->tracked) /* the sessions live on, untracked */
         dk__dtls_untrack(s->tracked);
     dk__heap_destroy(&s->timers);
+    dk__ledger_unref(s->ledger); /* sessions still counted keep it alive */
     dk__ctx_unref(s->ctx);
     dk_tls_options_free(s->opts);
     memset(&s->jar, 0, sizeof s->jar);
@@ -123,6 +132,31 @@ static hello_verdict check_hello(dk_dtls_server *s, const dk__addr *src, const u
     return HELLO_ANSWERED;
 }
 
+/* Checks the caps for one more handshake from `src`; counts a refusal. */
+static bool within_caps(dk_dtls_server *s, const dk__addr *src, const char **why)
+{
+    switch (dk__ledger_check(s->ledger, &s->caps, src)) {
+    case DK__CAP_OK: return true;
+    case DK__CAP_HANDSHAKES:
+        s->stats.refused_handshakes_total++;
+        *why = "the server's cap on concurrent handshakes";
+        break;
+    case DK__CAP_HANDSHAKES_ADDR:
+        s->stats.refused_handshakes_per_addr++;
+        *why = "the cap on concurrent handshakes from one address";
+        break;
+    case DK__CAP_SESSIONS:
+        s->stats.refused_sessions_total++;
+        *why = "the server's cap on sessions";
+        break;
+    case DK__CAP_SESSIONS_ADDR:
+        s->stats.refused_sessions_per_addr++;
+        *why = "the cap on sessions from one address";
+        break;
+    }
+    return false;
+}
+
 static dk_err send_via_peer(void *ctx, const uint8_t *d, size_t n)
 {
     return dk__udp_peer_send(ctx, d, n, NULL);
@@ -132,6 +166,10 @@ dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp
 {
     if (!s || !udp) {
         dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "server or udp_peer is NULL"));
+        return NULL;
+    }
+    if (udp->claimed) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "udp_peer already belongs to a DTLS session"));
         return NULL;
     }
     if (udp->kind != DK__PEER_TAKEN) {
@@ -155,6 +193,7 @@ dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp
         return NULL;
     /* From here on the session owns `udp`, whatever happens. */
     p->udp = udp;
+    udp->claimed = true;
     p->cfg = s->cfg;
     dk__set_err(err, DK_OK);
     const dk__pkt *first = udp->queue.head;
@@ -180,6 +219,13 @@ dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp
         return p;
     }
     s->stats.cookies_accepted++;
+    const char *why = NULL;
+    if (!within_caps(s, dk__udp_peer_remote(udp), &why)) {
+        /* Refused before the library sees anything: the client's next
+         * retransmission may find room. */
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_QUEUE_FULL, "ClientHello refused: %s", why);
+        return p;
+    }
     uint8_t tid[DK__TRANSPORT_ID_LEN];
     dk__addr_transport_id(dk__udp_peer_remote(udp), tid);
     dk_bk_session_params params = {
@@ -193,6 +239,10 @@ dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp
     };
     if (dk__dtls_peer_start(p, __func__, udp, s->ctx, &s->cfg, &params) != DK_OK) {
         dk__udp_peer_shutdown(udp);
+        return p;
+    }
+    if (!dk__dtls_peer_count(p, s->ledger, s->caps.ipv6_prefix)) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_NOMEM, "out of memory");
         return p;
     }
     /* In admission mode the server keeps track of the session for
@@ -229,7 +279,9 @@ static bool admit(void *ctx, dk_udp_server *udp, const dk__addr *src, const uint
     hello_verdict v = check_hello(s, src, data, len, &ch, &secret, send_via_server, args);
     if (v == HELLO_ANSWERED)
         udp->stats.hello_verify_sent++;
-    return v == HELLO_VALID;
+    const char *why;
+    /* Over a cap: no answer, nothing allocated, as for a bad cookie. */
+    return v == HELLO_VALID && within_caps(s, src, &why);
 }
 
 static void detached(void *ctx)
@@ -332,12 +384,57 @@ dk_err dk_dtls_server_set_idle_timeout(dk_dtls_server *s, int ms)
     return e;
 }
 
+static dk_err check_limit(const char *func, int v)
+{
+    if (v < 0)
+        return dk__fail(DK_ERR_INVALID, func, "limit %d is negative (0: no limit)", v);
+    return DK_OK;
+}
+
+dk_err dk_dtls_server_set_handshake_limits(dk_dtls_server *s, int total, int per_address)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    dk_err e = check_limit(__func__, total);
+    if (e == DK_OK)
+        e = check_limit(__func__, per_address);
+    if (e == DK_OK) {
+        s->caps.handshakes = (uint32_t)total;
+        s->caps.handshakes_per_addr = (uint32_t)per_address;
+    }
+    return e;
+}
+
+dk_err dk_dtls_server_set_session_limits(dk_dtls_server *s, int total, int per_address)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    dk_err e = check_limit(__func__, total);
+    if (e == DK_OK)
+        e = check_limit(__func__, per_address);
+    if (e == DK_OK) {
+        s->caps.sessions = (uint32_t)total;
+        s->caps.sessions_per_addr = (uint32_t)per_address;
+    }
+    return e;
+}
+
+dk_err dk_dtls_server_set_ipv6_prefix(dk_dtls_server *s, int bits)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    if (bits < 1 || bits > 128)
+        return DK_FAIL(DK_ERR_INVALID, "prefix of %d bits: 1 to 128 needed", bits);
+    s->caps.ipv6_prefix = bits;
+    return DK_OK;
+}
+
 int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
 {
     if (!s)
         return -1;
     uint64_t now = dk__now_ms();
-    int t = dk__cookie_jar_timeout(&s->jar, now);
+    int t = -1;
     const dk__heap_node *top = dk__heap_top(&s->timers);
     if (top) {
         int due = dk__ms_until(top->deadline, now);
@@ -445,5 +542,9 @@ dk_err dk_dtls_server_get_stats(const dk_dtls_server *s, dk_dtls_server_stats *o
         return DK_FAIL(DK_ERR_INVALID, "server or out is NULL");
     *out = s->stats;
     out->secret_rotations = s->jar.rotations;
+    uint32_t hs, sess;
+    dk__ledger_totals(s->ledger, &hs, &sess);
+    out->handshakes = hs;
+    out->sessions = sess;
     return DK_OK;
 }

@@ -85,6 +85,10 @@ struct dk_udp_peer {
     bool bound;
     bool connected;
     bool has_dest;
+    bool claimed; /* owned by a DTLS session */
+    /* errno of the last ICMP error reported on a standalone peer's socket
+     * (ECONNREFUSED...), 0 when none; the DTLS layer reads and clears it. */
+    uint8_t unreachable;
     /* Fields of one kind only share memory: a server holds thousands of
      * slots, each as small as it can be. */
     union {

@@ -262,6 +262,10 @@ dk_err dk__udp_peer_fill(dk_udp_peer *p)
     for (int b = 0; b < DK__PEER_BATCHES_PER_READ; b++) {
         dk__rx *rx;
         int n = dk__sock_recv_batch(p->fd, &rx);
+        if (n == DK__RX_UNREACHABLE) {
+            p->unreachable = errno;
+            continue;
+        }
         if (n < 0)
             return (dk_err)n;
         for (int i = 0; i < n; i++) {

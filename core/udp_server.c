@@ -274,6 +274,8 @@ dk_err dk__udp_server_drain(dk_udp_server *s)
     for (int b = 0; b < DK__SERVER_BATCHES_PER_POLL; b++) {
         dk__rx *rx;
         int n = dk__sock_recv_batch(s->fd, &rx);
+        if (n == DK__RX_UNREACHABLE)
+            continue; /* an earlier reply's ICMP error: not the server's */
         if (n < 0)
             return DK_FAIL((dk_err)n, "recvmmsg: %s", strerror(errno));
         for (int i = 0; i < n; i++) {

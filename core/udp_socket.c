@@ -175,9 +175,10 @@ int dk__sock_recv_batch(int fd, dk__rx **rx)
     if (n < 0) {
         /* ICMP errors queued on the socket (port unreachable after a send to
          * a closed port) surface here; they are not fatal for a UDP server. */
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNREFUSED ||
-            errno == EHOSTUNREACH || errno == ENETUNREACH)
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
             return 0;
+        if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH)
+            return DK__RX_UNREACHABLE;
         return DK_ERR_SOCKET;
     }
     for (int i = 0; i < n; i++) {

@@ -37,6 +37,10 @@ int dk__sock_local_port(int fd);
  * thread. */
 int dk__sock_recv_batch(int fd, dk__rx **rx);
 
+/* Returned by dk__sock_recv_batch() instead of 0 when the kernel reported an
+ * ICMP error (port or host unreachable) queued on the socket. */
+#define DK__RX_UNREACHABLE (-1000)
+
 /* Sends one datagram; `to` NULL on a connected socket. Returns DK_OK or the
  * dk_err for errno (DK_ERR_WOULD_BLOCK, DK_ERR_TOO_BIG, ...), and the errno
  * through `*sys_errno` when not NULL. */

@@ -11,7 +11,13 @@
  * signed by that CA. The server is attached to the UDP server as its
  * admission filter, so cookie-less ClientHellos are answered statelessly and
  * never reach the pending queue; --godot-cookies leaves that off to show
- * Godot's own behaviour (half of take_connection() calls fail). */
+ * Godot's own behaviour (half of take_connection() calls fail).
+ *
+ * --max-peers N (default 1024) is the server's session cap: the library
+ * refuses a ClientHello, before any work, when N sessions (handshaking ones
+ * included) exist, when one source address holds a quarter of them, or
+ * when it has 8 handshakes under way. One address cannot lock others out,
+ * and a peer array of N entries never overflows. */
 #include <dtlskit/dtlskit.h>
 #include <poll.h>
 #include <signal.h>
@@ -136,6 +142,10 @@ int main(int argc, char **argv)
     }
     if (dk_dtls_server_setup(dtls, opts) != DK_OK)
         die("setup");
+    int per_address = max_peers / 4 > 0 ? max_peers / 4 : 1;
+    if (dk_dtls_server_set_session_limits(dtls, max_peers, per_address) != DK_OK ||
+        dk_dtls_server_set_handshake_limits(dtls, max_peers, 8) != DK_OK)
+        die("limits");
     dk_tls_options_free(opts);
     dk_key_free(key);
     dk_cert_free(cert);

@@ -75,6 +75,9 @@ int dk_mbed_name_build(const char *subject, mbedtls_asn1_named_data **head);
  * (iPAddress SANs). */
 bool dk_mbed_is_ip_literal(const char *name);
 bool dk_mbed_cert_matches_name(const mbedtls_x509_crt *crt, const char *name);
+/* "certificate is for CN=a, DNS:b, IP:c, not 'name'", the reason every
+ * backend gives for a host name mismatch; truncated to `cap`. */
+void dk_mbed_mismatch_text(const mbedtls_x509_crt *crt, const char *name, char *buf, size_t cap);
 
 /* Verification flags as one line of text. */
 void dk_mbed_verify_text(uint32_t flags, char *buf, size_t cap);

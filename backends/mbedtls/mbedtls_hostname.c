@@ -90,3 +90,49 @@ bool dk_mbed_cert_matches_name(const mbedtls_x509_crt *crt, const char *name)
      * addresses (RFC 6125). */
     return !alen && !any_dns && cn_matches(&crt->subject, name);
 }
+
+/* Appends to `buf` (capacity `cap`, used `*len`), truncating. */
+static void put(char *buf, size_t cap, size_t *len, const void *text, size_t n)
+{
+    if (*len + 1 >= cap)
+        return;
+    if (n > cap - 1 - *len)
+        n = cap - 1 - *len;
+    memcpy(buf + *len, text, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+static void put_name(char *buf, size_t cap, size_t *len, const char **sep, const char *kind,
+                     const void *value, size_t n)
+{
+    put(buf, cap, len, *sep, strlen(*sep));
+    put(buf, cap, len, kind, strlen(kind));
+    put(buf, cap, len, value, n);
+    *sep = ", ";
+}
+
+void dk_mbed_mismatch_text(const mbedtls_x509_crt *crt, const char *name, char *buf, size_t cap)
+{
+    size_t len = 0;
+    const char *sep = "certificate is for ";
+    if (!cap)
+        return;
+    buf[0] = '\0';
+    for (const mbedtls_x509_name *n = &crt->subject; n; n = n->next)
+        if (n->oid.p && MBEDTLS_OID_CMP(MBEDTLS_OID_AT_CN, &n->oid) == 0)
+            put_name(buf, cap, &len, &sep, "CN=", n->val.p, n->val.len);
+    for (const mbedtls_x509_sequence *s = &crt->subject_alt_names; s && s->buf.p; s = s->next) {
+        char text[INET6_ADDRSTRLEN];
+        int af = s->buf.len == 4 ? AF_INET : s->buf.len == 16 ? AF_INET6 : 0;
+        if (s->buf.tag == SAN_DNS)
+            put_name(buf, cap, &len, &sep, "DNS:", s->buf.p, s->buf.len);
+        else if (s->buf.tag == SAN_IP && af && inet_ntop(af, s->buf.p, text, sizeof text))
+            put_name(buf, cap, &len, &sep, "IP:", text, strlen(text));
+    }
+    if (!len)
+        put(buf, cap, &len, "certificate names no host", 25);
+    put(buf, cap, &len, ", not '", 7);
+    put(buf, cap, &len, name, strlen(name));
+    put(buf, cap, &len, "'", 1);
+}

@@ -30,6 +30,7 @@ struct dk_bk_session {
     char *verify_name;
     bool own_name_check;
     uint32_t vflags; /* verification flags collected by the callback */
+    char *mismatch;  /* client: the names the certificate is for, on a mismatch */
 };
 
 /* Datagram and timer callbacks (mbedtls_io.c). */

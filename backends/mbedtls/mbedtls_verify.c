@@ -4,6 +4,7 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mbedtls_backend.h"
@@ -33,6 +34,14 @@ int dk_mbed_verify_cb(void *session, mbedtls_x509_crt *crt, int depth, uint32_t 
         *flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_CN_MISMATCH;
         if (!dk_mbed_cert_matches_name(crt, s->verify_name))
             *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }
+    if (depth == 0 && (*flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) && !s->mismatch) {
+        /* Said now, while the certificate is at hand (mbedTLS keeps no peer
+         * certificate after a failed handshake). */
+        const char *want = s->verify_name ? s->verify_name : "";
+        size_t cap = 512;
+        if ((s->mismatch = malloc(cap)))
+            dk_mbed_mismatch_text(crt, want, s->mismatch, cap);
     }
     if (depth == 0 && s->strict_optional)
         *flags |= client_usage(crt);
@@ -83,8 +92,11 @@ static dk_err classify(dk_bk_session *s, int ret, char *reason, size_t cap)
     }
     uint32_t flags = verify_failure(s, ret);
     if (flags == MBEDTLS_X509_BADCERT_CN_MISMATCH) {
-        snprintf(reason, cap, "the certificate is not valid for '%s'",
-                 s->verify_name ? s->verify_name : "");
+        if (s->mismatch)
+            snprintf(reason, cap, "%s", s->mismatch);
+        else
+            snprintf(reason, cap, "the certificate is not valid for '%s'",
+                     s->verify_name ? s->verify_name : "");
         return DK_ERR_HOSTNAME;
     }
     if (flags) {

@@ -77,6 +77,9 @@ static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reaso
         /* No resumption: a session cache would only hold memory. */
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_read_ahead(ctx, 1);
+        /* The core's gate refuses larger handshake messages anyway; this
+         * bounds what a peer's certificate list may make OpenSSL hold. */
+        SSL_CTX_set_max_cert_list(ctx, 16384);
         ok = use_own(ctx, p) && use_trust(ctx, p);
     }
     if (ok && p->role == DK_BK_SERVER && !p->key) {

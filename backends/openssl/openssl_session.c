@@ -1,4 +1,5 @@
 /* OpenSSL backend: one DTLS session driven by the core. */
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -104,6 +105,79 @@ static void session_feed(dk_bk_session *s, const uint8_t *data, size_t len)
     s->in_len = len;
 }
 
+/* Appends to `buf` (capacity `cap`, used `*len`), truncating. */
+static void put(char *buf, size_t cap, size_t *len, const char *text, size_t n)
+{
+    if (*len + 1 >= cap)
+        return;
+    if (n > cap - 1 - *len)
+        n = cap - 1 - *len;
+    memcpy(buf + *len, text, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+/* "certificate is for CN=a, DNS:b, IP:c, not 'name'": the same sentence
+ * on every backend, for a host name mismatch. */
+static void mismatch_reason(dk_bk_session *s, char *reason, size_t cap)
+{
+    X509_VERIFY_PARAM *vp = SSL_get0_param(s->ssl);
+    char *ip = X509_VERIFY_PARAM_get1_ip_asc(vp);
+    const char *host = X509_VERIFY_PARAM_get0_host(vp, 0);
+    const char *want = ip ? ip : host ? host : "";
+    STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s->ssl);
+    X509 *leaf = chain && sk_X509_num(chain) > 0 ? sk_X509_value(chain, 0) : NULL;
+    size_t len = 0;
+    reason[0] = '\0';
+    const char *sep = "certificate is for ";
+    X509_NAME *subject = leaf ? X509_get_subject_name(leaf) : NULL;
+    for (int i = -1;
+         subject && (i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;) {
+        unsigned char *cn = NULL;
+        int n = ASN1_STRING_to_UTF8(&cn, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i)));
+        if (n >= 0) {
+            put(reason, cap, &len, sep, strlen(sep));
+            put(reason, cap, &len, "CN=", 3);
+            put(reason, cap, &len, (const char *)cn, (size_t)n);
+            sep = ", ";
+        }
+        OPENSSL_free(cn);
+    }
+    GENERAL_NAMES *names = leaf ? X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL) : NULL;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+        char text[INET6_ADDRSTRLEN];
+        const char *kind = NULL, *value = NULL;
+        size_t n = 0;
+        if (g->type == GEN_DNS) {
+            kind = "DNS:";
+            value = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
+            n = (size_t)ASN1_STRING_length(g->d.dNSName);
+        } else if (g->type == GEN_IPADD) {
+            int alen = ASN1_STRING_length(g->d.iPAddress);
+            int af = alen == 4 ? AF_INET : alen == 16 ? AF_INET6 : 0;
+            if (af && inet_ntop(af, ASN1_STRING_get0_data(g->d.iPAddress), text, sizeof text)) {
+                kind = "IP:";
+                value = text;
+                n = strlen(text);
+            }
+        }
+        if (!kind)
+            continue;
+        put(reason, cap, &len, sep, strlen(sep));
+        put(reason, cap, &len, kind, strlen(kind));
+        put(reason, cap, &len, value, n);
+        sep = ", ";
+    }
+    GENERAL_NAMES_free(names);
+    if (!len)
+        put(reason, cap, &len, "certificate names no host", 25);
+    put(reason, cap, &len, ", not '", 7);
+    put(reason, cap, &len, want, strlen(want));
+    put(reason, cap, &len, "'", 1);
+    OPENSSL_free(ip);
+}
+
 /* Names a failed handshake: verification result first, then an alert the
  * peer sent, then OpenSSL's own reason. */
 static dk_err handshake_error(dk_bk_session *s, int rc, char *reason, size_t cap)
@@ -118,12 +192,15 @@ static dk_err handshake_error(dk_bk_session *s, int rc, char *reason, size_t cap
         return DK_ERR_CLOSED;
     }
     long vr = SSL_get_verify_result(s->ssl);
+    if (vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+        mismatch_reason(s, reason, cap);
+        ERR_clear_error();
+        return DK_ERR_HOSTNAME;
+    }
     if (vr != X509_V_OK) {
         snprintf(reason, cap, "%s", X509_verify_cert_error_string(vr));
         ERR_clear_error();
-        return vr == X509_V_ERR_HOSTNAME_MISMATCH || vr == X509_V_ERR_IP_ADDRESS_MISMATCH
-                   ? DK_ERR_HOSTNAME
-                   : DK_ERR_CERT_VERIFY;
+        return DK_ERR_CERT_VERIFY;
     }
     unsigned long e = ERR_peek_error();
     if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
@@ -175,9 +252,12 @@ static dk_err session_handshake_(dk_bk_session *s, char *reason, size_t cap)
 static dk_err session_read_(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len,
                             char *reason, size_t rcap)
 {
-    int n = SSL_read(s->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
-    if (n > 0) {
-        *out_len = (size_t)n;
+    /* SSL_read_ex, not SSL_read: an empty application record is a
+     * success with 0 bytes, where SSL_read would return 0 as for a failure. */
+    size_t got = 0;
+    int n = SSL_read_ex(s->ssl, buf, cap, &got);
+    if (n == 1) {
+        *out_len = got;
         return DK_OK;
     }
     int err = SSL_get_error(s->ssl, n);
@@ -196,11 +276,28 @@ static dk_err session_read_(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *
     }
 }
 
+static const char *session_cipher(dk_bk_session *s);
+
 static dk_err session_write_(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
                              size_t cap)
 {
-    if (len == 0)
-        return DK_OK; /* SSL_write cannot send an empty record */
+    if (len == 0) {
+        /* OpenSSL cannot write an empty record: one byte goes in, and the
+         * BIO sends an empty record in its place (openssl_records.c). */
+        s->empty = 1;
+        size_t n = 0;
+        int rc = SSL_write_ex(s->ssl, "", 1, &n);
+        bool sent = s->empty == 2;
+        s->empty = 0;
+        if (rc == 1 && sent)
+            return DK_OK;
+        if (rc == 1) {
+            snprintf(reason, cap, "cannot build an empty record for %s", session_cipher(s));
+            return DK_ERR_TLS;
+        }
+        dk_ossl_reason(reason, cap, "write failed");
+        return DK_ERR_TLS;
+    }
     int n = SSL_write(s->ssl, data, (int)len);
     if (n == (int)len)
         return DK_OK;

@@ -109,6 +109,11 @@ static bool find_san(const uint8_t *der, size_t len, dk_der *names)
     return false;
 }
 
+bool dk_der_cert_san(const uint8_t *der, size_t len, dk_der *names)
+{
+    return find_san(der, len, names);
+}
+
 bool dk_der_cert_has_ip(const uint8_t *der, size_t len, const uint8_t *ip, size_t ip_len)
 {
     dk_der names, name;

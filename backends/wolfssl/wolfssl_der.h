@@ -25,6 +25,10 @@ bool dk_der_is_one(const uint8_t *der, size_t len, uint8_t tag);
  * password-based scheme). */
 bool dk_der_is_encrypted_pkcs8(const uint8_t *der, size_t len);
 
+/* The GeneralNames of certificate `der`'s subjectAltName (each element
+ * keeps its context tag: 0x82 dNSName, 0x87 iPAddress). False when none. */
+bool dk_der_cert_san(const uint8_t *der, size_t len, dk_der *names);
+
 /* True when certificate `der` lists `ip` (4 or 16 bytes) among the
  * iPAddress entries of its subjectAltName. */
 bool dk_der_cert_has_ip(const uint8_t *der, size_t len, const uint8_t *ip, size_t ip_len);

@@ -1,5 +1,5 @@
 /* wolfSSL backend: library information, randomness and hashing. */
-#include "wolfssl_backend.h"
+#include "wolfssl_session.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -20,6 +20,7 @@ static dk_err wolf_init(void)
         return DK_ERR_TLS;
     if (wc_InitRng(&rng) != 0)
         return DK_ERR_TLS;
+    dk_wolf_hello_init();
     /* Filled here, where the core serialises the call, rather than on the
      * first version() from any thread. */
     strcpy(version_buf, "wolfSSL ");

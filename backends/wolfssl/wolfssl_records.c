@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <wolfssl/wolfcrypt/aes.h>
+#include <wolfssl/wolfcrypt/chacha20_poly1305.h>
+
 /* Notes the epoch and sequence number of each record in an outgoing
  * datagram (RFC 6347 4.1: type, version, epoch, 48-bit sequence, length). */
 static void note_records(dk_bk_session *s, const uint8_t *d, size_t n)
@@ -100,4 +103,73 @@ void dk_wolf_records_sent(dk_bk_session *s, const uint8_t *d, size_t n)
     note_records(s, d, n);
     if (s->capture)
         capture(s, d, n);
+}
+
+/* Empty application records. wolfSSL 5.5.4 writes nothing for 0 bytes
+ * (wolfSSL_write returns 0 and sends no record), so a keepalive cannot
+ * come from it. The session writes one byte instead and io_send swaps that
+ * record for an empty one encrypted here with the same epoch, sequence
+ * number and nonce: wolfSSL's counters move on as for any record, and the
+ * one-byte ciphertext never leaves, so no nonce is used twice on the wire.
+ * The keys come from wolfSSL's ATOMIC_USER getters; only the suites the
+ * contexts allow are handled: AES-GCM (RFC 5288) and ChaCha20-Poly1305
+ * (RFC 7905). */
+#define HEADER   13
+#define TAG      16
+#define EXPLICIT 8
+
+size_t dk_wolf_empty_record(dk_bk_session *s, const uint8_t *rec, size_t n,
+                            uint8_t out[DK_WOLF_EMPTY_MAX])
+{
+    if (n < HEADER || rec[0] != 23 /* application_data */)
+        return 0;
+    int bulk = wolfSSL_GetBulkCipher(s->ssl);
+    int key_len = wolfSSL_GetKeySize(s->ssl), iv_len = wolfSSL_GetIVSize(s->ssl);
+    const unsigned char *key =
+        s->server ? wolfSSL_GetServerWriteKey(s->ssl) : wolfSSL_GetClientWriteKey(s->ssl);
+    const unsigned char *iv =
+        s->server ? wolfSSL_GetServerWriteIV(s->ssl) : wolfSSL_GetClientWriteIV(s->ssl);
+    bool gcm = bulk == wolfssl_aes_gcm && iv_len == 4 && n >= HEADER + EXPLICIT;
+    bool chacha = bulk == wolfssl_chacha && iv_len == 12 && key_len == 32;
+    if (!key || !iv || key_len <= 0 || (!gcm && !chacha))
+        return 0;
+    /* Additional data: epoch and sequence number, type, version,
+     * plaintext length 0 (RFC 5246 6.2.3.3, RFC 6347 4.1.2.1). */
+    uint8_t aad[13];
+    memcpy(aad, rec + 3, 8);
+    memcpy(aad + 8, rec, 3);
+    aad[11] = aad[12] = 0;
+    uint8_t nonce[12], none[1] = {0}, none_out[1];
+    memcpy(out, rec, HEADER);
+    size_t body = 0;
+    int rc;
+    if (gcm) {
+        /* fixed IV + the explicit nonce wolfSSL chose for this record */
+        memcpy(nonce, iv, 4);
+        memcpy(nonce + 4, rec + HEADER, EXPLICIT);
+        memcpy(out + HEADER, rec + HEADER, EXPLICIT);
+        body = EXPLICIT;
+        Aes aes;
+        rc = wc_AesInit(&aes, NULL, INVALID_DEVID);
+        if (rc == 0) {
+            rc = wc_AesGcmSetKey(&aes, key, (word32)key_len);
+            if (rc == 0)
+                rc = wc_AesGcmEncrypt(&aes, none_out, none, 0, nonce, sizeof nonce,
+                                      out + HEADER + body, TAG, aad, sizeof aad);
+            wc_AesFree(&aes);
+        }
+    } else {
+        /* IV xor the 64-bit epoch and sequence number */
+        memcpy(nonce, iv, 12);
+        for (int i = 0; i < 8; i++)
+            nonce[4 + i] ^= rec[3 + i];
+        rc = wc_ChaCha20Poly1305_Encrypt(key, nonce, aad, sizeof aad, none, 0, none_out,
+                                         out + HEADER + body);
+    }
+    if (rc != 0)
+        return 0;
+    size_t len = HEADER + body + TAG;
+    out[11] = (uint8_t)((len - HEADER) >> 8);
+    out[12] = (uint8_t)(len - HEADER);
+    return len;
 }

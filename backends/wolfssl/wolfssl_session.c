@@ -81,8 +81,18 @@ static int setup_server(dk_bk_session *s, const dk_bk_session_params *p, char *r
 /* Client: SNI, and the name or address the certificate must match. */
 static int setup_client(dk_bk_session *s, const dk_bk_session_params *p, char *reason, size_t cap)
 {
+    /* RFC 5746 3.4: offer an empty renegotiation_info. wolfSSL 5.5.4
+     * offers nothing by default and then fails on a server's answer
+     * ("Invalid Renegotiation Error"). Debian's build has no
+     * HAVE_SECURE_RENEGOTIATION: this only adds the extension, it cannot
+     * renegotiate. */
+    int rc = wolfSSL_UseSecureRenegotiation(s->ssl);
+    if (rc != WOLFSSL_SUCCESS) {
+        dk_wolf_reason(reason, cap, rc, "renegotiation indication refused");
+        return rc;
+    }
     if (p->sni) {
-        int rc = wolfSSL_UseSNI(s->ssl, WOLFSSL_SNI_HOST_NAME, p->sni, (word16)strlen(p->sni));
+        rc = wolfSSL_UseSNI(s->ssl, WOLFSSL_SNI_HOST_NAME, p->sni, (word16)strlen(p->sni));
         if (rc != WOLFSSL_SUCCESS) {
             dk_wolf_reason(reason, cap, rc, "server name indication refused");
             return rc;
@@ -145,6 +155,8 @@ static void session_fini(dk_bk_session *s)
     s->ssl = NULL;
     free(s->host);
     s->host = NULL;
+    free(s->mismatch);
+    s->mismatch = NULL;
     wolfSSL_ERR_clear_error();
 }
 
@@ -200,6 +212,8 @@ static dk_err handshake_error(dk_bk_session *s, int err, char *reason, size_t ca
         e = DK_ERR_CLOSED;
     } else if (s->verify_err) {
         e = dk_wolf_verify_failure(verify_code(s->verify_err, err), reason, cap);
+        if (e == DK_ERR_HOSTNAME && s->mismatch)
+            snprintf(reason, cap, "%s", s->mismatch);
     } else if (dk_wolf_is_verify_error(err)) {
         e = dk_wolf_verify_failure(err, reason, cap);
     } else if (alert >= 0 && level == ALERT_FATAL) {
@@ -236,7 +250,11 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     size_t want = s->in && s->in_len > DK_WOLF_HANDSHAKE_READ ? s->in_len : DK_WOLF_HANDSHAKE_READ;
     if (want > sizeof scratch)
         want = sizeof scratch;
+    /* The server's first datagram: the core's ClientHello (see
+     * wolfssl_hello.c for an empty server_name host name). */
+    bool empty_sni = s->server && !s->cookie_ok && dk_wolf_hello_arm(s->ssl, s->in, s->in_len);
     int rc = wolfSSL_peek(s->ssl, scratch, (int)want);
+    bool sni_skipped = empty_sni && dk_wolf_hello_disarm(s->ssl);
     s->capture = false;
     if (rc > 0 || wolfSSL_is_init_finished(s->ssl))
         rc = WOLFSSL_SUCCESS;
@@ -254,8 +272,13 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
         return DK_OK;
     }
     int err = wolfSSL_get_error(s->ssl, rc);
-    if (err != WOLFSSL_ERROR_WANT_READ && err != WOLFSSL_ERROR_WANT_WRITE)
-        return handshake_error(s, err, reason, cap);
+    if (err != WOLFSSL_ERROR_WANT_READ && err != WOLFSSL_ERROR_WANT_WRITE) {
+        dk_err e = handshake_error(s, err, reason, cap);
+        if (empty_sni && !sni_skipped && err == BUFFER_ERROR)
+            snprintf(reason, cap,
+                     "wolfSSL 5.5.4 rejects a ClientHello with an empty server_name host name");
+        return e;
+    }
     wolfSSL_ERR_clear_error();
     /* The first datagram of a server session is the ClientHello whose
      * cookie the core verified: if wolfSSL did not take it, it never will
@@ -303,11 +326,27 @@ static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *o
     return DK_ERR_TLS;
 }
 
+static const char *session_cipher(dk_bk_session *s);
+
 static dk_err session_write(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
                             size_t cap)
 {
-    if (len == 0)
-        return DK_OK; /* wolfSSL_write cannot send an empty record */
+    if (len == 0) {
+        /* wolfSSL cannot write an empty record: one byte goes in, and
+         * io_send sends an empty record in its place. */
+        s->empty = 1;
+        int n = wolfSSL_write(s->ssl, "", 1);
+        bool sent = s->empty == 2;
+        s->empty = 0;
+        if (n == 1 && sent)
+            return DK_OK;
+        if (n == 1) {
+            snprintf(reason, cap, "cannot build an empty record for %s", session_cipher(s));
+            return DK_ERR_TLS;
+        }
+        dk_wolf_reason(reason, cap, wolfSSL_get_error(s->ssl, n), "write failed");
+        return DK_ERR_TLS;
+    }
     int n = wolfSSL_write(s->ssl, data, (int)len);
     if (n == (int)len)
         return DK_OK;

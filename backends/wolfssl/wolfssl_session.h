@@ -21,6 +21,9 @@ struct dk_bk_session {
     bool cookie_ok; /* server: wolfSSL accepted the core's cookie */
     bool done;      /* handshake complete */
     bool close_sent;
+    /* write() of 0 bytes: the one-byte record wolfSSL writes is swapped
+     * for an empty one (dk_wolf_empty_record); 1 armed, 2 sent, 3 failed. */
+    uint8_t empty;
     /* Client: what the server's certificate must match, a host name or an
      * IP literal (4 or 16 bytes), checked in dk_wolf_verify_cb. */
     char *host; /* allocated for clients only: servers hold many sessions */
@@ -28,6 +31,7 @@ struct dk_bk_session {
     uint8_t ip[16];
     bool leaf_checked; /* the callback matched the leaf against them */
     int verify_err;    /* first certificate verification failure */
+    char *mismatch;    /* the names the certificate is for, on a name mismatch */
     /* Server: the datagrams of the last handshake step, kept after the
      * handshake for resending (see dk_wolf_final_flight_*). */
     bool capture;
@@ -58,10 +62,29 @@ void dk_wolf_final_flight_free(dk_bk_session *s);
 /* Gives back what the buffer holds beyond the final flight. */
 void dk_wolf_final_flight_trim(dk_bk_session *s);
 
+/* Largest empty record: header, explicit nonce, tag. */
+#define DK_WOLF_EMPTY_MAX (13 + 8 + 16)
+
+/* Builds in `out` the empty application record that takes the place of
+ * record `rec` (same epoch, sequence number and nonce); returns its length,
+ * or 0 when `rec` is no application record or the suite is not one this
+ * backend allows. */
+size_t dk_wolf_empty_record(dk_bk_session *s, const uint8_t *rec, size_t n,
+                            uint8_t out[DK_WOLF_EMPTY_MAX]);
+
 /* Sends a fatal alert in plaintext after the last record wolfSSL sent, for
  * failures where wolfSSL sends none (a missing client certificate). Only
  * possible while the session still writes in epoch 0. */
 void dk_wolf_send_fatal_alert(dk_bk_session *s, uint8_t description);
+
+/* A ClientHello with an empty server_name host name, which wolfSSL 5.5.4
+ * rejects (wolfssl_hello.c). init registers a crypto-callback device (from
+ * library init). arm: when datagram `d` is such a ClientHello, makes the
+ * next wolfSSL call on `ssl` from this thread skip the extension after
+ * hashing it; disarm after that call, true when the extension was skipped. */
+void dk_wolf_hello_init(void);
+bool dk_wolf_hello_arm(WOLFSSL *ssl, const uint8_t *d, size_t n);
+bool dk_wolf_hello_disarm(WOLFSSL *ssl);
 
 /* Certificate verification (wolfssl_verify.c): the callback records the
  * first failure in the session and matches the leaf against the host name

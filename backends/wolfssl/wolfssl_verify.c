@@ -5,7 +5,9 @@
  * names, which wolfSSL_check_domain_name() does not look at. */
 #include "wolfssl_session.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <wolfssl/error-ssl.h>
@@ -47,6 +49,73 @@ static bool issuer_allowed(const dk_bk_session *s, WOLFSSL_X509_STORE_CTX *store
     return ok;
 }
 
+/* Appends to `buf` (capacity `cap`, used `*len`), truncating. */
+static void put(char *buf, size_t cap, size_t *len, const void *text, size_t n)
+{
+    if (*len + 1 >= cap)
+        return;
+    if (n > cap - 1 - *len)
+        n = cap - 1 - *len;
+    memcpy(buf + *len, text, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+static void put_name(char *buf, size_t cap, size_t *len, const char **sep, const char *kind,
+                     const void *value, size_t n)
+{
+    put(buf, cap, len, *sep, strlen(*sep));
+    put(buf, cap, len, kind, strlen(kind));
+    put(buf, cap, len, value, n);
+    *sep = ", ";
+}
+
+/* "certificate is for CN=a, DNS:b, IP:c, not 'name'": the reason every
+ * backend gives for a host name mismatch. */
+static char *mismatch_text(const dk_bk_session *s, WOLFSSL_X509 *leaf)
+{
+    size_t cap = 512, len = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    buf[0] = '\0';
+    const char *sep = "certificate is for ";
+    WOLFSSL_X509_NAME *subject = leaf ? wolfSSL_X509_get_subject_name(leaf) : NULL;
+    for (int i = -1;
+         subject && (i = wolfSSL_X509_NAME_get_index_by_NID(subject, NID_commonName, i)) >= 0;) {
+        WOLFSSL_ASN1_STRING *cn =
+            wolfSSL_X509_NAME_ENTRY_get_data(wolfSSL_X509_NAME_get_entry(subject, i));
+        int n = cn ? wolfSSL_ASN1_STRING_length(cn) : -1;
+        if (n >= 0)
+            put_name(buf, cap, &len, &sep, "CN=", wolfSSL_ASN1_STRING_data(cn), (size_t)n);
+    }
+    int der_len = 0;
+    const unsigned char *der = leaf ? wolfSSL_X509_get_der(leaf, &der_len) : NULL;
+    dk_der names, name;
+    uint8_t tag;
+    if (der && der_len > 0 && dk_der_cert_san(der, (size_t)der_len, &names)) {
+        while (dk_der_next(&names, &tag, &name)) {
+            char text[INET6_ADDRSTRLEN];
+            int af = name.n == 4 ? AF_INET : name.n == 16 ? AF_INET6 : 0;
+            if (tag == 0x82) /* dNSName */
+                put_name(buf, cap, &len, &sep, "DNS:", name.p, name.n);
+            else if (tag == 0x87 && af && inet_ntop(af, name.p, text, sizeof text))
+                put_name(buf, cap, &len, &sep, "IP:", text, strlen(text));
+        }
+    }
+    if (!len)
+        put(buf, cap, &len, "certificate names no host", 25);
+    char want[INET6_ADDRSTRLEN];
+    const char *name_text =
+        s->host ? s->host
+        : inet_ntop(s->ip_len == 4 ? AF_INET : AF_INET6, s->ip, want, sizeof want) ? want
+                                                                                   : "";
+    put(buf, cap, &len, ", not '", 7);
+    put(buf, cap, &len, name_text, strlen(name_text));
+    put(buf, cap, &len, "'", 1);
+    return buf;
+}
+
 int dk_wolf_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
     dk_bk_session *s = session_of(store);
@@ -74,8 +143,11 @@ int dk_wolf_verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
                       : leaf && wolfSSL_X509_check_host(leaf, s->host, strlen(s->host), 0, NULL) ==
                                     WOLFSSL_SUCCESS;
         if (!ok) {
-            if (!s->verify_err)
+            if (!s->verify_err) {
                 s->verify_err = s->ip_len ? IPADDR_MISMATCH : DOMAIN_NAME_MISMATCH;
+                if (!s->mismatch) /* said now, while the certificate is at hand */
+                    s->mismatch = mismatch_text(s, leaf);
+            }
             return 0;
         }
         s->leaf_checked = true;

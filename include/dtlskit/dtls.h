@@ -65,8 +65,25 @@ typedef struct dk_dtls_server_stats {
     uint64_t not_client_hello;  /**< datagrams from unknown sources that were
                                      not a well-formed ClientHello */
     uint64_t secret_rotations;
-    uint64_t reserved[7];
+    uint64_t handshakes;                  /**< sessions handshaking now */
+    uint64_t sessions;                    /**< sessions connected now */
+    uint64_t refused_handshakes_total;    /**< valid ClientHellos refused: global
+                                               handshake cap reached */
+    uint64_t refused_handshakes_per_addr; /**< ... the source's handshake cap */
+    uint64_t refused_sessions_total;      /**< ... the global session cap */
+    uint64_t refused_sessions_per_addr;   /**< ... the source's session cap */
+    uint64_t reserved[1];
 } dk_dtls_server_stats;
+
+/** What the core's gate kept from a session's TLS library. */
+typedef struct dk_dtls_peer_stats {
+    uint64_t datagrams_refused; /**< dropped whole: empty, malformed, or out of
+                                     place (far-future epoch or message, an
+                                     unauthenticated alert on a connected
+                                     session, over a handshake's budget) */
+    uint64_t datagrams_trimmed; /**< fed only up to their first bad record */
+    uint64_t reserved[6];
+} dk_dtls_peer_stats;
 
 /* ------------------------------------------------------------- server */
 
@@ -126,14 +143,40 @@ DK_API dk_err dk_dtls_server_set_retransmit(dk_dtls_server *server, int initial_
 DK_API dk_err dk_dtls_server_set_mtu(dk_dtls_server *server, int mtu);
 
 /** Idle timeout for connected sessions taken from now on: a session that
- *  receives nothing for `ms` ends in DK_DTLS_DISCONNECTED with reason
- *  "idle timeout" (default 0: off). */
+ *  receives no authenticated record for `ms` ends in DK_DTLS_DISCONNECTED
+ *  with reason "idle timeout" (default 300000, five minutes: RFC 4787
+ *  recommends that NATs keep an idle UDP mapping for 5 minutes, so a client
+ *  silent for longer is usually unreachable anyway, while a session
+ *  abandoned without close_notify no longer holds its memory forever; 0:
+ *  off). Garbage or forged datagrams never refresh it. */
 DK_API dk_err dk_dtls_server_set_idle_timeout(dk_dtls_server *server, int ms);
+
+/** Caps on concurrent handshakes, checked when a ClientHello's cookie has
+ *  verified and before the TLS library does any work or any memory is
+ *  allocated for it: `total` over all sources (default 1024), `per_address`
+ *  per source address (default 32; an IPv6 source counts by its prefix, see
+ *  dk_dtls_server_set_ipv6_prefix()). A ClientHello over a cap gets no
+ *  answer (the client retransmits it later) and is counted in the
+ *  statistics. 0 removes a cap. */
+DK_API dk_err dk_dtls_server_set_handshake_limits(dk_dtls_server *server, int total,
+                                                  int per_address);
+
+/** Caps on sessions, handshaking or connected (a handshake counts as the
+ *  session it will become): `total` (default 16384) and `per_address`
+ *  (default 1024: enough for the clients of one NAT; behind a UDP load
+ *  balancer every client has the balancer's address, so raise it there).
+ *  0 removes a cap. */
+DK_API dk_err dk_dtls_server_set_session_limits(dk_dtls_server *server, int total, int per_address);
+
+/** Prefix length that makes an IPv6 source one "address" for the per-address
+ *  caps (default 64: one host usually holds a whole /64). 1 to 128. */
+DK_API dk_err dk_dtls_server_set_ipv6_prefix(dk_dtls_server *server, int bits);
 
 /** Milliseconds until the server needs a call: the earliest timer of the
  *  sessions dk_dtls_server_poll() drives, batched datagrams or pending
- *  expiry on the attached UDP server, cookie secret rotation; 0 when
- *  sessions wait to be handed over; -1 when nothing is due. */
+ *  expiry on the attached UDP server; 0 when sessions wait to be handed over;
+ *  -1 when nothing is due. The cookie secret rotates when a ClientHello
+ *  needs it, so an idle server never wakes for it. */
 DK_API int dk_dtls_server_get_timeout_ms(const dk_dtls_server *server);
 
 /** Runs a server in admission mode at the cost of its active sessions only
@@ -242,7 +285,9 @@ DK_API dk_err dk_dtls_peer_set_retransmit(dk_dtls_peer *peer, int initial_ms, in
  *  connect_to_peer() for client sessions; any time for an established one. */
 DK_API dk_err dk_dtls_peer_set_mtu(dk_dtls_peer *peer, int mtu);
 
-/** Idle timeout for the connected session (default 0: off). */
+/** Idle timeout for the connected session: it ends when no authenticated
+ *  record arrives for `ms` (client default 0: off; a server session starts
+ *  with its server's setting). */
 DK_API dk_err dk_dtls_peer_set_idle_timeout(dk_dtls_peer *peer, int ms);
 
 /** Attaches an application pointer to the session (dtlskit never reads
@@ -258,6 +303,10 @@ DK_API dk_udp_peer *dk_dtls_peer_get_udp_peer(const dk_dtls_peer *peer);
  *  the caller. DK_ERR_STATE before the handshake, DK_ERR_WOULD_BLOCK when
  *  the other side sent none. */
 DK_API dk_cert *dk_dtls_peer_get_peer_certificate(const dk_dtls_peer *peer, dk_err *err);
+
+/** Copies what the core's gate refused from the other side during this
+ *  session (counters restart with each connect_to_peer()). */
+DK_API dk_err dk_dtls_peer_get_stats(const dk_dtls_peer *peer, dk_dtls_peer_stats *out);
 
 /** Negotiated cipher suite name (backend's naming), "" before connecting. */
 DK_API const char *dk_dtls_peer_get_cipher(const dk_dtls_peer *peer);
