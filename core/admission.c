@@ -142,7 +142,7 @@ static bool grow(dk__ledger *l)
 }
 
 /* Empties a slot, shifting back the entries of its probe run. */
-static void erase(dk__ledger *l, aslot *s)
+static void erase(dk__ledger *l, const aslot *s)
 {
     uint32_t mask = l->cap - 1, hole = (uint32_t)(s - l->slots);
     for (uint32_t j = (hole + 1) & mask; l->slots[j].key.family; j = (j + 1) & mask) {

@@ -406,6 +406,13 @@ static bool read_records(dk_dtls_peer *p, size_t datagram_len)
  * handshake completed): only that counts as activity for the idle timer. */
 static bool process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
 {
+    /* An epoch-0 ClientHello on a connected server session is the client
+     * starting over (or a duplicate): the server's cookie policy decides,
+     * never the library. */
+    if (p->status == DK_DTLS_CONNECTED && p->tracker && pkt->len > DK__REC_HDR &&
+        pkt->data[0] == DK__CT_HANDSHAKE && pkt->data[3] == 0 && pkt->data[4] == 0 &&
+        dk__dtls_server_rehello(p->tracker, p, pkt->data, pkt->len))
+        return false;
     size_t n = dk__gate_filter(&p->gate, p->status == DK_DTLS_CONNECTED, pkt->data, pkt->len);
     if (n == 0)
         return false; /* empty, malformed or out of place: never reaches the library */

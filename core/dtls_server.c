@@ -219,6 +219,7 @@ dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp
         return p;
     }
     s->stats.cookies_accepted++;
+    memcpy(p->hello_random, ch.random, sizeof p->hello_random);
     const char *why = NULL;
     if (!within_caps(s, dk__udp_peer_remote(udp), &why)) {
         /* Refused before the library sees anything: the client's next
@@ -259,6 +260,33 @@ dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp
     /* Answer the ClientHello at once: the first flight leaves now. */
     (void)dk_dtls_peer_poll(p);
     return p;
+}
+
+bool dk__dtls_server_rehello(dk_dtls_server *s, dk_dtls_peer *p, const uint8_t *data, size_t len)
+{
+    dk__client_hello ch;
+    if (dk__client_hello_parse(data, len, &ch) != DK__CH_OK)
+        return false; /* not a ClientHello: the gate decides */
+    if (memcmp(ch.random, p->hello_random, sizeof p->hello_random) == 0)
+        return true; /* a late duplicate of this session's own ClientHello */
+    dk_udp_peer *udp = p->udp;
+    const dk__secret *secret;
+    if (check_hello(s, dk__udp_peer_remote(udp), data, len, &ch, &secret, send_via_peer, udp) !=
+        HELLO_VALID)
+        return true; /* answered with a HelloVerifyRequest, or refused */
+    /* The cookie proves the client owns this address and port, and it has
+     * started over: RFC 6347 4.2.8 lets the old association go once the
+     * cookie exchange is done. The datagram then starts the new session. */
+    dk_udp_server *server = udp->server;
+    dk__addr src = *dk__udp_peer_remote(udp);
+    s->stats.sessions_replaced++;
+    dk__dtls_peer_fail(p, DK_DTLS_DISCONNECTED, DK_ERR_CLOSED,
+                       "replaced: the client started a new handshake from the same address and "
+                       "port");
+    dk__dtls_peer_touch(p);
+    if (server)
+        dk__udp_server_reinject(server, &src, data, len);
+    return true;
 }
 
 /* ------------------------------------------------------------ admission */
@@ -434,13 +462,10 @@ int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
     if (!s)
         return -1;
     uint64_t now = dk__now_ms();
-    int t = -1;
+    /* No timer for the cookie secret: it rotates when a ClientHello needs
+     * it, so an idle server sleeps. */
     const dk__heap_node *top = dk__heap_top(&s->timers);
-    if (top) {
-        int due = dk__ms_until(top->deadline, now);
-        if (t < 0 || due < t)
-            t = due;
-    }
+    int t = top ? dk__ms_until(top->deadline, now) : -1;
     if (s->att_head)
         t = 0;
     if (s->attached) {

@@ -143,6 +143,12 @@ dk_udp_peer *dk__udp_server_take_pending(dk_udp_server *server);
  * filter's detached() is called. */
 void dk__udp_server_set_filter(dk_udp_server *server, const dk__udp_filter *filter, void *ctx);
 
+/* Handles `data` as if it had just arrived from `src` (the admission filter
+ * runs again): for a datagram that a session gave back because it starts a
+ * new connection. */
+void dk__udp_server_reinject(dk_udp_server *server, const dk__addr *src, const uint8_t *data,
+                             size_t len);
+
 /* Drops one reference; frees the server when none is left. */
 void dk__udp_server_unref(dk_udp_server *server);
 

@@ -267,6 +267,18 @@ static void new_source(dk_udp_server *s, const dk__tnode *probe, const dk__rx *r
         s->stats.dropped_queue_full++;
 }
 
+void dk__udp_server_reinject(dk_udp_server *s, const dk__addr *src, const uint8_t *data, size_t len)
+{
+    if (s->fd < 0)
+        return;
+    dk__tnode probe;
+    dk__table_key(&s->table, src, &probe);
+    if (dk__table_find(&s->table, &probe))
+        return; /* the address has a peer again: nothing to start */
+    dk__rx rx = {.src = *src, .data = (uint8_t *)(uintptr_t)data, .len = len};
+    new_source(s, &probe, &rx, dk__now_ms());
+}
+
 dk_err dk__udp_server_drain(dk_udp_server *s)
 {
     uint64_t now = dk__now_ms();

@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "addr.h"
+#include "admission.h"
 #include "clienthello.h"
 #include "clock.h"
 #include "cookie.h"
 #include "error.h"
+#include "gate.h"
 #include "peer_table.h"
 #include "pem.h"
 #include "pktbuf.h"
@@ -344,6 +346,130 @@ START_TEST(client_hello_parser)
 }
 END_TEST
 
+static dk__addr addr_of(const char *ip, int port)
+{
+    dk__addr a;
+    ck_assert_dk_ok(dk__addr_parse(ip, port, &a));
+    return a;
+}
+
+/* Per-address counts: an IPv6 host counts by its prefix, IPv4 the same
+ * whether it arrives plain or mapped, and entries go when their counts do. */
+START_TEST(admission_ledger)
+{
+    dk__ledger *l = dk__ledger_new();
+    ck_assert_ptr_nonnull(l);
+    dk__caps caps;
+    dk__caps_default(&caps);
+    caps.handshakes_per_addr = 2;
+    caps.sessions_per_addr = 3;
+    dk__addr a1 = addr_of("2001:db8:1:2::1", 1000), a2 = addr_of("2001:db8:1:2:ffff::9", 2000),
+             other = addr_of("2001:db8:1:3::1", 1000), v4 = addr_of("192.0.2.7", 5),
+             mapped = addr_of("::ffff:192.0.2.7", 6);
+    ck_assert_int_eq(dk__ledger_check(l, &caps, &a1), DK__CAP_OK);
+    ck_assert(dk__ledger_add(l, &a1, caps.ipv6_prefix));
+    ck_assert(dk__ledger_add(l, &a2, caps.ipv6_prefix)); /* same /64 */
+    ck_assert_int_eq(dk__ledger_check(l, &caps, &a1), DK__CAP_HANDSHAKES_ADDR);
+    ck_assert_int_eq(dk__ledger_check(l, &caps, &other), DK__CAP_OK);
+    /* With a /128 prefix they would be two hosts. */
+    caps.ipv6_prefix = 128;
+    ck_assert_int_eq(dk__ledger_check(l, &caps, &a1), DK__CAP_OK);
+    caps.ipv6_prefix = 64;
+    dk__ledger_promote(l, &a1, 64);
+    dk__ledger_promote(l, &a2, 64);
+    ck_assert(dk__ledger_add(l, &a1, 64));
+    ck_assert_int_eq(dk__ledger_check(l, &caps, &a2), DK__CAP_SESSIONS_ADDR); /* 2 + 1 */
+    ck_assert(dk__ledger_add(l, &v4, 64));
+    ck_assert(dk__ledger_add(l, &mapped, 64));
+    ck_assert_int_eq(dk__ledger_check(l, &caps, &v4), DK__CAP_HANDSHAKES_ADDR);
+    uint32_t hs, sess;
+    dk__ledger_totals(l, &hs, &sess);
+    ck_assert_uint_eq(hs, 3);
+    ck_assert_uint_eq(sess, 2);
+    caps.handshakes = 3;
+    ck_assert_int_eq(dk__ledger_check(l, &caps, &other), DK__CAP_HANDSHAKES);
+    caps.handshakes = 0;
+    caps.sessions = 5;
+    ck_assert_int_eq(dk__ledger_check(l, &caps, &other), DK__CAP_SESSIONS);
+    /* Many sources: the table grows and shrinks back to empty. */
+    for (int i = 0; i < 300; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.0.%d.%d", i / 200, i % 200);
+        dk__addr a = addr_of(ip, 1);
+        ck_assert(dk__ledger_add(l, &a, 64));
+    }
+    for (int i = 0; i < 300; i++) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "10.0.%d.%d", i / 200, i % 200);
+        dk__addr a = addr_of(ip, 1);
+        dk__ledger_remove(l, &a, 64, DK__LS_HANDSHAKE);
+    }
+    dk__ledger_remove(l, &a1, 64, DK__LS_SESSION);
+    dk__ledger_remove(l, &a2, 64, DK__LS_SESSION);
+    dk__ledger_remove(l, &a1, 64, DK__LS_HANDSHAKE);
+    dk__ledger_remove(l, &v4, 64, DK__LS_HANDSHAKE);
+    dk__ledger_remove(l, &mapped, 64, DK__LS_HANDSHAKE);
+    dk__ledger_totals(l, &hs, &sess);
+    ck_assert_uint_eq(hs, 0);
+    ck_assert_uint_eq(sess, 0);
+    caps.handshakes_per_addr = 1;
+    ck_assert_int_eq(dk__ledger_check(l, &caps, &a1), DK__CAP_OK);
+    dk__ledger_unref(l);
+}
+END_TEST
+
+/* The gate on hand-made records: what passes, what is trimmed, what is
+ * refused, and the budget of a handshake. */
+START_TEST(gate_records)
+{
+    dk__gate g = {0};
+    uint8_t d[256] = {0};
+    /* A handshake fragment: Certificate, claims 100 bytes, seq 2. */
+    const uint8_t rec[] = {22, 0xfe, 0xfd, 0,   0, 0, 0, 0, 0, 0, 1, 0, 13,
+                           11, 0,    0,    100, 0, 2, 0, 0, 0, 0, 0, 1, 7};
+    memcpy(d, rec, sizeof rec);
+    ck_assert_uint_eq(dk__gate_filter(&g, false, d, sizeof rec), sizeof rec);
+    ck_assert_uint_eq(g.claimed, 100);
+    /* The same message again costs nothing more. */
+    ck_assert_uint_eq(dk__gate_filter(&g, false, d, sizeof rec), sizeof rec);
+    ck_assert_uint_eq(g.claimed, 100);
+    /* A good record followed by a truncated one: only the first is fed. */
+    memcpy(d + sizeof rec, rec, 13);
+    ck_assert_uint_eq(dk__gate_filter(&g, false, d, sizeof rec + 13), sizeof rec);
+    ck_assert_uint_eq(g.trimmed, 1);
+    /* Empty, a far message_seq, an over-long claim, epoch 2: refused. */
+    ck_assert_uint_eq(dk__gate_filter(&g, false, d, 0), 0);
+    d[18] = 16; /* message_seq 16 */
+    ck_assert_uint_eq(dk__gate_filter(&g, false, d, sizeof rec), 0);
+    d[18] = 3;
+    d[15] = 0x41; /* claims 0x4100 + 100 > 16 KB */
+    ck_assert_uint_eq(dk__gate_filter(&g, false, d, sizeof rec), 0);
+    d[15] = 0x3f;
+    d[16] = 0xc0; /* 16320: within one message, over the 16284 left */
+    ck_assert_uint_eq(dk__gate_filter(&g, false, d, sizeof rec), 0);
+    d[15] = 0;
+    d[16] = 100;
+    d[4] = 2;
+    ck_assert_uint_eq(dk__gate_filter(&g, false, d, sizeof rec), 0);
+    d[4] = 0;
+    ck_assert_uint_eq(g.dropped, 5);
+    /* Epoch 1 during the handshake: only after the peer's CCS, only one. */
+    uint8_t e1[13 + 24] = {23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 1, 0, 24};
+    ck_assert_uint_eq(dk__gate_filter(&g, false, e1, sizeof e1), 0);
+    const uint8_t ccs[] = {20, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 1};
+    ck_assert_uint_eq(dk__gate_filter(&g, false, ccs, sizeof ccs), sizeof ccs);
+    ck_assert_uint_eq(dk__gate_filter(&g, false, e1, sizeof e1), sizeof e1);
+    ck_assert_uint_eq(dk__gate_filter(&g, false, e1, sizeof e1), 0);
+    /* Connected: epoch 1 passes; plaintext alerts and data never do. */
+    ck_assert_uint_eq(dk__gate_filter(&g, true, e1, sizeof e1), sizeof e1);
+    const uint8_t alert[] = {21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 3, 0, 2, 2, 40};
+    ck_assert_uint_eq(dk__gate_filter(&g, false, alert, sizeof alert), sizeof alert);
+    ck_assert_uint_eq(dk__gate_filter(&g, true, alert, sizeof alert), 0);
+    e1[4] = 0;
+    ck_assert_uint_eq(dk__gate_filter(&g, true, e1, sizeof e1), 0);
+}
+END_TEST
+
 START_TEST(cookies)
 {
     ck_assert_dk_ok(dk_init());
@@ -441,6 +567,8 @@ int main(void)
     tcase_add_test(tc, errors_and_log);
     tcase_add_test(tc, client_hello_parser);
     tcase_add_test(tc, cookies);
+    tcase_add_test(tc, admission_ledger);
+    tcase_add_test(tc, gate_records);
     tcase_add_test(tc, library_info);
     suite_add_tcase(s, tc);
     return tu_run(s);

@@ -80,7 +80,8 @@ static size_t godot_hello(uint8_t *out, const uint8_t random[32], const uint8_t 
     w += 32;
     *w++ = 0; /* session id */
     *w++ = (uint8_t)cookie_len;
-    memcpy(w, cookie, cookie_len);
+    if (cookie_len) /* memcpy from NULL is undefined even for 0 bytes */
+        memcpy(w, cookie, cookie_len);
     w += cookie_len;
     w = put16(w, sizeof suites);
     memcpy(w, suites, sizeof suites);

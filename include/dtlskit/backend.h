@@ -249,7 +249,9 @@ typedef struct dk_bk_session_ops {
                    char *reason, size_t reason_cap);
     /* Releases everything init() acquired. Sends nothing. */
     void (*fini)(dk_bk_session *s);
-    /* Gives the session one received datagram. The bytes stay valid until
+    /* Gives the session one received datagram, after the core's gate
+     * (core/gate.h): never empty, only whole records of DTLS 1.2 types,
+     * epochs 0 and 1, handshake fragments within bounds. The bytes stay valid until
      * the next feed() or fini(); the library consumes the datagram at its
      * next read (handshake() or read()), and the core always calls read()
      * or handshake() until DK_ERR_WOULD_BLOCK before feeding the next, or
@@ -267,7 +269,9 @@ typedef struct dk_bk_session_ops {
     /* Decrypts one application record from the input fed so far into `buf`.
      * `cap` is one more than the length of the datagram fed, which is more
      * than any record it carries can hold in plaintext: a record is never
-     * returned in two parts. DK_OK with *out_len set,
+     * returned in two parts. DK_OK with *out_len set (0 for an empty
+     * application record: the core counts it as authenticated activity, so
+     * a backend surfaces empty records where its library lets it),
      * DK_ERR_WOULD_BLOCK when no record is left, DK_ERR_CLOSED when
      * close_notify arrived, or a failure (fatal alert...). Records that fail
      * authentication or are replays are dropped silently, as RFC 6347
@@ -275,8 +279,8 @@ typedef struct dk_bk_session_ops {
     dk_err (*read)(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len, char *reason,
                    size_t reason_cap);
     /* Encrypts `len` bytes as one record in one datagram sent through
-     * io.send. The core has checked len <= max_payload(). DK_OK or a
-     * failure. */
+     * io.send. The core has checked len <= max_payload(). `len` 0 sends an
+     * empty application record (a keepalive). DK_OK or a failure. */
     dk_err (*write)(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
                     size_t reason_cap);
     /* Milliseconds until the library's handshake retransmission timer

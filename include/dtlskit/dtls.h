@@ -72,7 +72,9 @@ typedef struct dk_dtls_server_stats {
     uint64_t refused_handshakes_per_addr; /**< ... the source's handshake cap */
     uint64_t refused_sessions_total;      /**< ... the global session cap */
     uint64_t refused_sessions_per_addr;   /**< ... the source's session cap */
-    uint64_t reserved[1];
+    uint64_t sessions_replaced;           /**< sessions ended by a new handshake from the
+                                               same address and port (a client that
+                                               restarted, RFC 6347 4.2.8) */
 } dk_dtls_server_stats;
 
 /** What the core's gate kept from a session's TLS library. */
@@ -133,7 +135,7 @@ DK_API dk_err dk_dtls_server_set_handshake_timeout(dk_dtls_server *server, int m
 
 /** Handshake retransmission timer for sessions taken from now on: first
  *  timeout `initial_ms` (default 1000), doubled after each retransmission up
- *  to `max_ms` (default 60000). */
+ *  to `max_ms` (default 2000: see README, "Handshakes under loss"). */
 DK_API dk_err dk_dtls_server_set_retransmit(dk_dtls_server *server, int initial_ms, int max_ms);
 
 /** Path MTU in bytes (IP + UDP headers included) for sessions taken from now
@@ -278,7 +280,7 @@ DK_API int dk_dtls_peer_get_max_packet_size(const dk_dtls_peer *peer);
 DK_API dk_err dk_dtls_peer_set_handshake_timeout(dk_dtls_peer *peer, int ms);
 
 /** Client sessions: retransmission timer (default 1000 ms doubling to
- *  60000 ms). Call before connect_to_peer(). */
+ *  2000 ms). Call before connect_to_peer(). */
 DK_API dk_err dk_dtls_peer_set_retransmit(dk_dtls_peer *peer, int initial_ms, int max_ms);
 
 /** Path MTU (default 1280; see dk_dtls_server_set_mtu()). Before
