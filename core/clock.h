@@ -10,6 +10,11 @@ uint64_t dk__now_ms(void);
 /* Microseconds, same clock. */
 uint64_t dk__now_us(void);
 
+/* Test hook, internal (not exported from the shared library): moves both
+ * readings above forward by `ms`, so that tests can pass cookie rotations
+ * and timeouts without sleeping. Forward only, to stay monotonic. */
+void dk__clock_advance_ms(uint64_t ms);
+
 /* Remaining milliseconds from `now` to `deadline`, clamped to [0, INT_MAX];
  * -1 when deadline is 0 (no timer). */
 int dk__ms_until(uint64_t deadline, uint64_t now);

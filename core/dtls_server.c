@@ -412,10 +412,15 @@ dk_err dk_dtls_server_set_idle_timeout(dk_dtls_server *s, int ms)
     return e;
 }
 
-static dk_err check_limit(const char *func, int v)
+/* Stores a pair of caps after checking them (0: no cap). */
+static dk_err set_limits(const char *func, int total, int per_address, uint32_t *total_out,
+                         uint32_t *per_address_out)
 {
-    if (v < 0)
-        return dk__fail(DK_ERR_INVALID, func, "limit %d is negative (0: no limit)", v);
+    if (total < 0 || per_address < 0)
+        return dk__fail(DK_ERR_INVALID, func, "limits %d and %d: negative (0: no limit)", total,
+                        per_address);
+    *total_out = (uint32_t)total;
+    *per_address_out = (uint32_t)per_address;
     return DK_OK;
 }
 
@@ -423,28 +428,15 @@ dk_err dk_dtls_server_set_handshake_limits(dk_dtls_server *s, int total, int per
 {
     if (!s)
         return DK_FAIL(DK_ERR_INVALID, "server is NULL");
-    dk_err e = check_limit(__func__, total);
-    if (e == DK_OK)
-        e = check_limit(__func__, per_address);
-    if (e == DK_OK) {
-        s->caps.handshakes = (uint32_t)total;
-        s->caps.handshakes_per_addr = (uint32_t)per_address;
-    }
-    return e;
+    return set_limits(__func__, total, per_address, &s->caps.handshakes,
+                      &s->caps.handshakes_per_addr);
 }
 
 dk_err dk_dtls_server_set_session_limits(dk_dtls_server *s, int total, int per_address)
 {
     if (!s)
         return DK_FAIL(DK_ERR_INVALID, "server is NULL");
-    dk_err e = check_limit(__func__, total);
-    if (e == DK_OK)
-        e = check_limit(__func__, per_address);
-    if (e == DK_OK) {
-        s->caps.sessions = (uint32_t)total;
-        s->caps.sessions_per_addr = (uint32_t)per_address;
-    }
-    return e;
+    return set_limits(__func__, total, per_address, &s->caps.sessions, &s->caps.sessions_per_addr);
 }
 
 dk_err dk_dtls_server_set_ipv6_prefix(dk_dtls_server *s, int bits)

@@ -63,17 +63,30 @@ dk_backend_available() {
 }
 
 # Configures and builds into build/$1 with backend $2 and extra configure
-# arguments after that.
-dk_build() {
+# arguments after that; returns non-zero (after printing the end of the
+# log) when configure or make fails. A build configured with other
+# arguments (CFLAGS...) is removed first: objects do not depend on the flags.
+dk_try_build() {
     dir="$dk_root/build/$1"
-    backend=$2
+    bname=$1 backend=$2
     shift 2
+    args="--enable-werror --with-backend=$backend $*"
+    if [ -d "$dir" ] && [ "$(cat "$dir/.dk-configure-args" 2>/dev/null)" != "$args" ]; then
+        rm -rf "$dir"
+    fi
     mkdir -p "$dir"
     if ! (cd "$dir" &&
         { { [ -f Makefile ] && [ config.status -nt "$dk_root/configure" ]; } ||
-            "$dk_root/configure" --enable-werror --with-backend="$backend" "$@"; } &&
+            { "$dk_root/configure" --enable-werror --with-backend="$backend" "$@" &&
+                printf '%s\n' "$args" >.dk-configure-args; }; } &&
         make -j"$dk_jobs") >"$dir/build.log" 2>&1; then
         tail -40 "$dir/build.log"
-        dk_die "build of $1 ($backend) failed; full log: $dir/build.log"
+        echo "build of $bname ($backend) failed; full log: $dir/build.log"
+        return 1
     fi
+}
+
+# dk_try_build, or stop the script.
+dk_build() {
+    dk_try_build "$@" || dk_die "build of $1 failed"
 }

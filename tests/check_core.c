@@ -437,6 +437,12 @@ START_TEST(gate_records)
     memcpy(d + sizeof rec, rec, 13);
     ck_assert_uint_eq(dk__gate_filter(&g, false, d, sizeof rec + 13), sizeof rec);
     ck_assert_uint_eq(g.trimmed, 1);
+    /* Truncated although what is there would pass: an alert claiming 10
+     * bytes and carrying its 2. */
+    const uint8_t cut[] = {21, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 9, 0, 10, 1, 0};
+    memcpy(d + sizeof rec, cut, sizeof cut);
+    ck_assert_uint_eq(dk__gate_filter(&g, false, d, sizeof rec + sizeof cut), sizeof rec);
+    ck_assert_uint_eq(g.trimmed, 2);
     /* Empty, a far message_seq, an over-long claim, epoch 2: refused. */
     ck_assert_uint_eq(dk__gate_filter(&g, false, d, 0), 0);
     d[18] = 16; /* message_seq 16 */

@@ -247,8 +247,10 @@ START_TEST(idle_timeout)
     ck_assert_int_eq(tu_handshake(s, &c, 1, 10000), 1);
     dk_dtls_peer *sp = s->peers[0];
     /* Traffic keeps it alive. */
+    uint64_t last_put = 0;
     for (int i = 0; i < 6; i++) {
         ck_assert_dk_ok(dk_dtls_peer_put_packet(c, "ping", 4));
+        last_put = tu_now_ms();
         tu_run_for(s, &c, 1, 100);
     }
     ck_assert_int_eq(dk_dtls_peer_get_status(sp), DK_DTLS_CONNECTED);
@@ -265,8 +267,11 @@ START_TEST(idle_timeout)
     ck_assert_int_eq(dk_dtls_peer_get_status(sp), DK_DTLS_DISCONNECTED);
     ck_assert_int_eq(dk_dtls_peer_get_error(sp), DK_ERR_TIMEOUT);
     ck_assert_ptr_nonnull(strstr(dk_dtls_peer_get_error_reason(sp), "idle"));
-    ck_assert_msg(took >= 150 && took < 1000, "idle timeout after %llu ms",
-                  (unsigned long long)took);
+    /* Not before 300 ms after the last record it received (sent no
+     * earlier than last_put), however slow the machine. */
+    uint64_t since_last = tu_now_ms() - last_put;
+    ck_assert_msg(since_last >= 295 && took < 1000, "idle timeout %llu ms after the last packet",
+                  (unsigned long long)since_last);
     dk_udp_stats us;
     dk_udp_server_get_stats(s->udp, &us);
     ck_assert_uint_eq(us.peers, 0); /* its address left the table */
@@ -331,8 +336,9 @@ END_TEST
 
 /* 100,000 ClientHellos from 1,000 spoofed loopback sources while 50 real
  * clients connect: every real client gets through, the flood allocates
- * nothing and never reaches the pending queue, and every HelloVerifyRequest
- * is no larger than the ClientHello it answers. */
+ * nothing (not one malloc in the process, TLS library included) and never
+ * reaches the pending queue, and every HelloVerifyRequest is no larger
+ * than the ClientHello it answers. */
 START_TEST(spoofed_flood)
 {
     enum { SOURCES = 1000, PER_SOURCE = 100, CLIENTS = 50 };
@@ -408,7 +414,11 @@ START_TEST(spoofed_flood)
            "the flood alone, %d/%d clients\n",
            sent, (unsigned long long)us.datagrams_received,
            (unsigned long long)ds.hello_verify_sent, (unsigned long long)flood_allocs, ok, CLIENTS);
-    ck_assert_uint_lt(flood_allocs, 10);
+    /* Nothing at all, in the whole process: core, libc and TLS library
+     * (see alloccount.h; under a sanitizer, the core's calls only). */
+    if (!tu_alloc_whole_process())
+        printf("note: a sanitizer owns malloc; only the core's allocations are counted\n");
+    ck_assert_uint_eq(flood_allocs, 0);
     ck_assert_int_eq(s->taken, CLIENTS);
     ck_assert_int_eq(s->taken_errors, 0);
     ck_assert_uint_eq(us.pending, 0);

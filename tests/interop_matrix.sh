@@ -3,7 +3,11 @@
 # the echo_client of every build, and each build against the real peers
 # `openssl s_server/s_client -dtls1_2` and `gnutls-serv/gnutls-cli --udp`.
 # Each cell is a verified handshake (test CA, host name "localhost") and three
-# echoed messages. Prints the matrix as a table; exits 1 when a cell fails.
+# echoed messages. A dtlskit echo_server is stopped with SIGTERM after each
+# cell and must exit 0 with no sanitizer report, as must echo_client; the
+# openssl and gnutls tools run under `timeout` and are killed and reaped
+# (their exit status is not checked). Prints the matrix as a table; exits 1
+# when a cell fails.
 #
 #   tests/interop_matrix.sh build/openssl build/mbedtls build/wolfssl
 set -u
@@ -12,9 +16,21 @@ certs="$root/tests/certs"
 builds=("$@")
 [ ${#builds[@]} -gt 0 ] || { echo "usage: $0 BUILD_DIR..."; exit 2; }
 work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$work"; }
+pids=()  # third-party servers and coprocess readers: killed and reaped
+dk_srv="" # the dtlskit echo_server of the current cell
+# reap PID...: SIGTERM, then wait (each is bounded by `timeout`).
+reap() {
+    local p
+    for p in "$@"; do kill "$p" 2>/dev/null; done
+    for p in "$@"; do wait "$p" 2>/dev/null; done
+}
+cleanup() {
+    exec 3>&- 4<&- 5>&-
+    reap "${pids[@]}" $dk_srv
+    rm -rf "$work"
+}
 trap cleanup EXIT
+sanitized() { grep -qE '(ERROR|SUMMARY): [A-Za-z]*Sanitizer|runtime error:' "$1"; }
 
 have_openssl=no; command -v openssl >/dev/null && have_openssl=yes
 have_gnutls=no; command -v gnutls-serv >/dev/null && command -v gnutls-cli >/dev/null && have_gnutls=yes
@@ -38,41 +54,62 @@ start_server() {
     s_server)
         for _ in 1 2 3; do
             port=$(free_port)
-            coproc SRV { exec timeout 60 openssl s_server -dtls1_2 -accept "127.0.0.1:$port" \
+            coproc SRV { exec timeout -k 5 60 openssl s_server -dtls1_2 -accept "127.0.0.1:$port" \
                 -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key" 2>&1; }
-            pids+=("$SRV_PID")
+            local spid=$SRV_PID rd
             exec 4<&"${SRV[0]}" 5>&"${SRV[1]}"
             ( while IFS= read -r line <&4; do
                   printf '%s\n' "$line" >>"$log"
                   case "$line" in *"interop #"*) printf 'interop #%s\n' "${line##*interop #}" >&5 ;; esac
               done ) &
-            pids+=("$!")
+            rd=$!
             newline="--newline"
-            wait_for "$log" ACCEPT 100 && return 0
-            kill "$SRV_PID" 2>/dev/null
+            if wait_for "$log" ACCEPT 100; then pids+=("$spid" "$rd"); return 0; fi
+            exec 4<&- 5>&-
+            reap "$spid" "$rd"
         done
         return 1 ;;
     gnutls-serv)
         for _ in 1 2 3; do
             port=$(free_port)
-            timeout 60 gnutls-serv --udp --echo -p "$port" --x509certfile "$certs/server-chain.pem" \
+            timeout -k 5 60 gnutls-serv --udp --echo -p "$port" --x509certfile "$certs/server-chain.pem" \
                 --x509keyfile "$certs/server.key" >"$log" 2>&1 &
-            pids+=("$!")
-            wait_for "$log" "listening on IPv4" 100 && return 0
+            local gpid=$!
+            if wait_for "$log" "listening on IPv4" 100; then pids+=("$gpid"); return 0; fi
+            reap "$gpid"
         done
         return 1 ;;
     *)
-        "$kind/examples/echo_server" --port 0 --seconds 60 --bind 127.0.0.1 \
-            --cert "$certs/server-chain.pem" --key "$certs/server.key" >"$log" 2>&1 &
-        pids+=("$!")
+        # --foreground: timeout signals echo_server alone, not its process
+        # group (LeakSanitizer's tracer would die of a SIGTERM).
+        timeout --foreground -k 10 90 "$kind/examples/echo_server" --port 0 --seconds 60 \
+            --bind 127.0.0.1 --cert "$certs/server-chain.pem" --key "$certs/server.key" >"$log" 2>&1 &
+        dk_srv=$!
         wait_for "$log" '^listening on port' 200 || return 1
         port=$(sed -n 's/^listening on port //p' "$log") ;;
     esac
 }
 
+# stop_servers: kills and reaps the cell's servers; fails (with the reason
+# at the end of the server log) when the dtlskit echo_server did not exit 0
+# or printed a sanitizer report.
 stop_servers() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    local rc=0 log="$work/server.log"
+    exec 4<&- 5>&-
+    reap "${pids[@]}"
     pids=()
+    [ -n "$dk_srv" ] || return 0
+    kill "$dk_srv" 2>/dev/null
+    wait "$dk_srv" || rc=$?
+    dk_srv=""
+    if [ $rc -ne 0 ]; then
+        echo "echo_server exited with status $rc" >>"$log"
+        return 1
+    fi
+    if sanitized "$log"; then
+        echo "sanitizer report from echo_server" >>"$log"
+        return 1
+    fi
 }
 
 # line_client READY_PATTERN COMMAND...: runs a line-oriented client (stdin to
@@ -83,7 +120,7 @@ line_client() {
     shift
     rm -f "$work/in"
     mkfifo "$work/in"
-    timeout 20 "$@" <"$work/in" >"$out" 2>&1 &
+    timeout -k 5 20 "$@" <"$work/in" >"$out" 2>&1 &
     cl=$!
     exec 3>"$work/in"
     local ok=0
@@ -111,16 +148,17 @@ run_client() {
         line_client 'Handshake was completed' gnutls-cli --udp --x509cafile "$certs/ca.pem" \
             -p "$port" localhost ;;
     *)
-        "$1/examples/echo_client" --host 127.0.0.1 --port "$port" --ca "$certs/ca.pem" \
-            --hostname localhost --message interop $newline --count 3 --timeout 15 \
-            >"$work/client.log" 2>&1 ;;
+        timeout --foreground -k 5 60 "$1/examples/echo_client" --host 127.0.0.1 --port "$port" \
+            --ca "$certs/ca.pem" --hostname localhost --message interop $newline --count 3 \
+            --timeout 15 >"$work/client.log" 2>&1 || return 1
+        ! sanitized "$work/client.log" ;;
     esac
 }
 
 label() {
     case "$1" in
     s_server | s_client | gnutls-serv | gnutls-cli) echo "$1" ;;
-    *) echo "$(basename "$1")" ;;
+    *) basename "$1" ;;
     esac
 }
 
@@ -138,15 +176,17 @@ for s in "${servers[@]}"; do
             result["$s|$c"]="-"; continue
         fi
         cells=$((cells + 1))
-        if start_server "$s" && run_client "$c"; then
+        ok=yes
+        start_server "$s" && run_client "$c" || ok=no
+        stop_servers || ok=no
+        if [ $ok = yes ]; then
             result["$s|$c"]="ok"
         else
             result["$s|$c"]="FAIL"
             failures=$((failures + 1))
             echo "--- FAIL: server $(label "$s") / client $(label "$c")"
-            tail -15 "$work/server.log" "$work/client.log" 2>/dev/null
+            tail -n 15 "$work/server.log" "$work/client.log" 2>/dev/null
         fi
-        stop_servers
     done
 done
 

@@ -1,17 +1,31 @@
 #!/bin/bash
 # Interoperability with OpenSSL's own tools: `openssl s_client -dtls1_2`
 # against echo_server, and echo_client against `openssl s_server -dtls1_2`.
+# echo_server is stopped with SIGTERM and must exit 0; echo_client must exit
+# 0; neither may print a sanitizer report. The openssl tools are bounded by
+# `timeout`, killed when done and reaped; their exit status is not checked.
 set -u
 command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 b="${top_builddir:-.}/examples"
 certs="${top_srcdir:-.}/tests/certs"
 work=$(mktemp -d)
-pids=""
-cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$work"; }
+pids=()
+# reap PID...: SIGTERM, then wait (each is bounded by `timeout`).
+reap() {
+    local p
+    for p in "$@"; do kill "$p" 2>/dev/null; done
+    for p in "$@"; do wait "$p" 2>/dev/null; done
+}
+cleanup() {
+    exec 3>&- 4<&- 5>&-
+    reap "${pids[@]}"
+    rm -rf "$work"
+}
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done; exit 1; }
+sanitized() { grep -qE '(ERROR|SUMMARY): [A-Za-z]*Sanitizer|runtime error:' "$1"; }
 wait_for() { # file pattern tries
-    i=0
+    local i=0
     until grep -q "$2" "$1" 2>/dev/null; do
         i=$((i + 1)); [ "$i" -lt "$3" ] || return 1
         sleep 0.05
@@ -19,17 +33,20 @@ wait_for() { # file pattern tries
 }
 
 # 1. openssl s_client -> echo_server (admission mode, verified chain).
-"$b/echo_server" --port 0 --seconds 30 --cert "$certs/server-chain.pem" \
-    --key "$certs/server.key" >"$work/server.out" 2>&1 &
-pids="$pids $!"
+# --foreground: timeout signals echo_server alone, not its process group
+# (LeakSanitizer's tracer would die of a SIGTERM).
+timeout --foreground -k 10 60 "$b/echo_server" --port 0 --seconds 30 \
+    --cert "$certs/server-chain.pem" --key "$certs/server.key" >"$work/server.out" 2>&1 &
+srv=$!
+pids+=("$srv")
 wait_for "$work/server.out" '^listening on port' 200 || fail "echo_server did not start"
 port=$(sed -n 's/^listening on port //p' "$work/server.out")
 mkfifo "$work/in"
-timeout 20 openssl s_client -dtls1_2 -connect "127.0.0.1:$port" -CAfile "$certs/ca.pem" \
+timeout -k 5 20 openssl s_client -dtls1_2 -connect "127.0.0.1:$port" -CAfile "$certs/ca.pem" \
     -verify_return_error -verify_hostname localhost -servername localhost \
     <"$work/in" >"$work/s_client.out" 2>&1 &
 cl=$!
-pids="$pids $cl"
+pids+=("$cl")
 exec 3>"$work/in"
 wait_for "$work/s_client.out" 'Verify return code: 0' 200 || fail "s_client handshake"
 for i in 1 2 3; do
@@ -39,17 +56,25 @@ done
 exec 3>&-
 wait "$cl" 2>/dev/null
 grep -q "received 21 bytes: ping from s_client 3" "$work/server.out" || fail "server log"
+kill "$srv" 2>/dev/null
+wait "$srv"
+rc=$?
+pids=()
+[ $rc -eq 0 ] || fail "echo_server exited with status $rc"
+sanitized "$work/server.out" && fail "sanitizer report from echo_server"
+grep -q '^stats:' "$work/server.out" || fail "echo_server did not reach its cleanup"
 echo "openssl s_client -> echo_server: ok"
 
 # 2. echo_client -> openssl s_server, echoing lines back through a coprocess.
-# s_server takes no port 0: try a few random ones.
+# s_server takes no port 0: try a few random ones (each attempt bounded, and
+# a failed one killed and reaped before the next).
 started=no
 for _ in 1 2 3 4 5; do
     sport=$((30000 + RANDOM % 20000))
     : >"$work/s_server.out"
-    coproc SRV { exec timeout 30 openssl s_server -dtls1_2 -accept "127.0.0.1:$sport" \
+    coproc SRV { exec timeout -k 5 30 openssl s_server -dtls1_2 -accept "127.0.0.1:$sport" \
         -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key" 2>&1; }
-    pids="$pids $SRV_PID"
+    spid=$SRV_PID
     exec 4<&"${SRV[0]}" 5>&"${SRV[1]}"
     (
         while IFS= read -r line <&4; do
@@ -57,12 +82,22 @@ for _ in 1 2 3 4 5; do
             case "$line" in *"echo me #"*) printf '%s\n' "${line##*echo me}" | sed 's/^/echo me/' >&5 ;; esac
         done
     ) &
-    pids="$pids $!"
+    rd=$!
+    pids=("$spid" "$rd")
     if wait_for "$work/s_server.out" ACCEPT 100; then started=yes; break; fi
+    exec 4<&- 5>&-
+    reap "$spid" "$rd"
+    pids=()
 done
 [ $started = yes ] || fail "s_server did not start"
-"$b/echo_client" --host 127.0.0.1 --port "$sport" --ca "$certs/ca.pem" --hostname localhost \
-    --message "echo me" --newline --count 3 --timeout 15 >"$work/client.out" 2>&1 ||
-    fail "echo_client -> s_server"
+timeout --foreground -k 5 60 "$b/echo_client" --host 127.0.0.1 --port "$sport" --ca "$certs/ca.pem" \
+    --hostname localhost --message "echo me" --newline --count 3 --timeout 15 \
+    >"$work/client.out" 2>&1
+rc=$?
+[ $rc -eq 0 ] || fail "echo_client -> s_server: exit status $rc"
+sanitized "$work/client.out" && fail "sanitizer report from echo_client"
 grep -q "3/3 replies matched" "$work/client.out" || fail "client summary"
+exec 4<&- 5>&-
+reap "${pids[@]}"
+pids=()
 echo "echo_client -> openssl s_server: ok"

@@ -1,19 +1,48 @@
 #!/bin/sh
-# The UDP echo example: server and client over loopback, IPv4 and IPv6.
-set -eu
+# The UDP echo example: server and client over loopback, IPv4 and IPv6. The
+# server is stopped with SIGTERM and must exit 0; no program may end with a
+# sanitizer report or a signal.
+set -u
 b="${top_builddir:-.}/examples"
-out=$(mktemp)
-"$b/udp_echo_server" --port 0 --seconds 20 > "$out" 2>&1 &
+work=$(mktemp -d)
+out="$work/server.out"
+srv=""
+fail() {
+    echo "FAIL: $*"
+    [ -f "$out" ] && { echo "--- udp_echo_server output"; cat "$out"; }
+    exit 1
+}
+cleanup() {
+    [ -n "$srv" ] && { kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; }
+    rm -rf "$work"
+}
+trap cleanup EXIT
+sanitized() { grep -qE '(ERROR|SUMMARY): [A-Za-z]*Sanitizer|runtime error:' "$1"; }
+
+# `timeout` bounds the server's life (SIGKILL 10 s after a SIGTERM) and
+# passes on its exit status; --foreground: it signals the server alone, not
+# its process group (LeakSanitizer's tracer would die of a SIGTERM).
+timeout --foreground -k 10 60 "$b/udp_echo_server" --port 0 --seconds 20 >"$out" 2>&1 &
 srv=$!
-trap 'kill $srv 2>/dev/null || true; rm -f "$out"' EXIT
 i=0
-while ! grep -q listening "$out" 2>/dev/null; do
-    i=$((i + 1)); [ $i -lt 100 ] || { echo "server did not start"; cat "$out"; exit 1; }
+until grep -q '^listening on port' "$out" 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "server did not start"
     sleep 0.05
 done
 port=$(sed -n 's/^listening on port //p' "$out")
-"$b/udp_echo_client" --host 127.0.0.1 --port "$port" --count 5 --timeout 5
-"$b/udp_echo_client" --host ::1 --port "$port" --count 5 --timeout 5
-kill $srv; wait $srv 2>/dev/null || true
-grep -c "peer connected" "$out" | grep -qx 2
+for host in 127.0.0.1 ::1; do
+    timeout --foreground -k 5 30 "$b/udp_echo_client" --host $host --port "$port" --count 5 --timeout 5 \
+        >"$work/client.out" 2>&1
+    rc=$?
+    cat "$work/client.out"
+    [ $rc -eq 0 ] || fail "udp_echo_client to $host exited with status $rc"
+    sanitized "$work/client.out" && fail "sanitizer report from udp_echo_client"
+done
+kill "$srv" 2>/dev/null
+wait "$srv"
+rc=$?
+srv=""
+[ $rc -eq 0 ] || fail "udp_echo_server exited with status $rc"
+sanitized "$out" && fail "sanitizer report from udp_echo_server"
+[ "$(grep -c "peer connected" "$out")" -eq 2 ] || fail "expected 2 peers"
 echo "udp echo: ok"

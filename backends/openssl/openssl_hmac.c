@@ -1,55 +1,143 @@
-/* OpenSSL backend: HMAC-SHA256 for cookies. The MAC algorithm is fetched
- * once and each thread keeps one MAC context, so checking a cookie
- * allocates nothing. */
-#include <openssl/core_names.h>
+/* OpenSSL backend: HMAC-SHA256 for cookies, allocating nothing per call.
+ *
+ * A cookie is one HMAC per ClientHello from an unknown source, spoofed
+ * ones included, so it must not touch the heap. In OpenSSL 3.0 every EVP
+ * path does: a reused EVP_MAC_CTX still makes 5 mallocs per HMAC (digest
+ * contexts duplicated at each key setting and final), and even
+ * EVP_DigestInit_ex2 on a reused EVP_MD_CTX frees and re-creates the
+ * provider's digest state (1 malloc per init). The low-level SHA256_*
+ * functions work on a context on the stack; they are deprecated in 3.0
+ * but built by default, so they are used with the warning suppressed and
+ * HMAC (RFC 2104) written out over them. A libcrypto built without the
+ * 3.0 deprecated API gets the EVP_MD_CTX fallback: one context per thread
+ * (freed at thread exit), 2 mallocs per HMAC. */
+#define OPENSSL_SUPPRESS_DEPRECATED /* before any OpenSSL header */
+
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
-#include <pthread.h>
+#include <openssl/opensslconf.h>
+#include <openssl/sha.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "openssl_backend.h"
 
-static EVP_MAC *hmac_alg;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-static pthread_key_t hmac_key;
+enum { BLOCK = 64, HASH = 32 };
+
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+
+typedef SHA256_CTX hash_ctx;
+
+static bool hash_init(hash_ctx *c)
+{
+    return SHA256_Init(c) == 1;
+}
+
+static bool hash_update(hash_ctx *c, const void *d, size_t n)
+{
+    return SHA256_Update(c, d, n) == 1;
+}
+
+static bool hash_final(hash_ctx *c, uint8_t out[HASH])
+{
+    bool ok = SHA256_Final(out, c) == 1;
+    OPENSSL_cleanse(c, sizeof *c); /* it held key-derived state */
+    return ok;
+}
+
+#else
+
+#include <pthread.h>
+
+typedef struct hash_ctx {
+    EVP_MD_CTX *md;
+} hash_ctx;
+
+static EVP_MD *sha256;
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+static pthread_key_t hash_key; /* the thread's EVP_MD_CTX, freed at its exit */
+static bool hash_key_ok;
 
 static void ctx_destroy(void *p)
 {
-    EVP_MAC_CTX_free(p);
+    EVP_MD_CTX_free(p);
 }
 
-static void hmac_setup(void)
+static void hash_setup(void)
 {
-    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    (void)pthread_key_create(&hmac_key, ctx_destroy);
+    sha256 = EVP_MD_fetch(NULL, "SHA256", NULL); /* not looked up per call */
+    hash_key_ok = pthread_key_create(&hash_key, ctx_destroy) == 0;
+}
+
+static bool hash_init(hash_ctx *c)
+{
+    c->md = NULL;
+    pthread_once(&hash_once, hash_setup);
+    if (!sha256 || !hash_key_ok)
+        return false;
+    c->md = pthread_getspecific(hash_key);
+    if (!c->md) {
+        c->md = EVP_MD_CTX_new();
+        if (!c->md)
+            return false;
+        if (pthread_setspecific(hash_key, c->md) != 0) {
+            EVP_MD_CTX_free(c->md);
+            c->md = NULL;
+            return false;
+        }
+    }
+    return EVP_DigestInit_ex2(c->md, sha256, NULL) == 1;
+}
+
+static bool hash_update(hash_ctx *c, const void *d, size_t n)
+{
+    return EVP_DigestUpdate(c->md, d, n) == 1;
+}
+
+static bool hash_final(hash_ctx *c, uint8_t out[HASH])
+{
+    unsigned n = 0;
+    return c->md && EVP_DigestFinal_ex(c->md, out, &n) == 1 && n == HASH;
+}
+
+#endif
+
+/* H((k ^ x) || parts...) into out. */
+static bool hash_padded(const uint8_t k[BLOCK], uint8_t x, const dk_bk_iov *parts, size_t nparts,
+                        uint8_t out[HASH])
+{
+    hash_ctx c;
+    uint8_t pad[BLOCK];
+    for (size_t i = 0; i < BLOCK; i++)
+        pad[i] = k[i] ^ x;
+    bool ok = hash_init(&c) && hash_update(&c, pad, sizeof pad);
+    OPENSSL_cleanse(pad, sizeof pad);
+    for (size_t i = 0; ok && i < nparts; i++)
+        if (parts[i].len)
+            ok = hash_update(&c, parts[i].data, parts[i].len);
+    /* Final even after a failure: it wipes the low-level context. */
+    return hash_final(&c, out) && ok;
 }
 
 dk_err dk_ossl_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
                            uint8_t out[32])
 {
-    pthread_once(&hmac_once, hmac_setup);
-    if (!hmac_alg)
-        return DK_ERR_TLS;
-    EVP_MAC_CTX *ctx = pthread_getspecific(hmac_key);
-    if (!ctx) {
-        ctx = EVP_MAC_CTX_new(hmac_alg);
-        if (!ctx)
-            return DK_ERR_NOMEM;
-        OSSL_PARAM params[2];
-        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
-        params[1] = OSSL_PARAM_construct_end();
-        if (!EVP_MAC_CTX_set_params(ctx, params) || pthread_setspecific(hmac_key, ctx) != 0) {
-            EVP_MAC_CTX_free(ctx);
-            return DK_ERR_TLS;
-        }
+    uint8_t k[BLOCK] = {0}, inner[HASH];
+    bool ok = true;
+    if (key_len > BLOCK) { /* RFC 2104: longer keys are hashed first */
+        hash_ctx c;
+        ok = hash_init(&c) && hash_update(&c, key, key_len);
+        ok = hash_final(&c, k) && ok;
+    } else if (key_len) {
+        memcpy(k, key, key_len);
     }
-    if (!EVP_MAC_init(ctx, key, key_len, NULL))
-        return DK_ERR_TLS;
-    for (size_t i = 0; i < nparts; i++)
-        if (parts[i].len && !EVP_MAC_update(ctx, parts[i].data, parts[i].len))
-            return DK_ERR_TLS;
-    size_t n = 0;
-    if (!EVP_MAC_final(ctx, out, &n, 32) || n != 32)
-        return DK_ERR_TLS;
-    return DK_OK;
+    if (ok)
+        ok = hash_padded(k, 0x36, parts, nparts, inner);
+    if (ok) {
+        const dk_bk_iov outer = {inner, sizeof inner};
+        ok = hash_padded(k, 0x5c, &outer, 1, out);
+    }
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(inner, sizeof inner);
+    return ok ? DK_OK : DK_ERR_TLS;
 }

@@ -1,0 +1,220 @@
+#!/bin/bash
+# Mutation check: small, targeted breakages of the security mechanisms, each
+# applied to a copy of the sources, built, and run against the tests that
+# should notice. A mutant that every test survives means a security claim
+# no test proves. Prints one line per mutant and ends with
+#   mutants: N killed, M survived
+# exiting non-zero when any survived or could not be applied (a mutant whose
+# text no longer matches the code must be updated with the code).
+#
+#   tests/mutants.sh ROOT [NAME...]    ROOT: the source tree (configured or not)
+#
+# A new security mechanism arrives with its mutant: add an `m` line below.
+set -u
+root=$(cd "${1:?usage: tests/mutants.sh ROOT [NAME...]}" && pwd)
+shift
+only=" $* "
+work="$root/build/mutants"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+names=() backends=() tests=() files=() olds=() news=()
+# m NAME BACKEND "TESTS" FILE OLD NEW: OLD must occur in FILE. A test is a
+# Check program, optionally with ":CASE" to run only that test case.
+m() {
+    names+=("$1") backends+=("$2") tests+=("$3") files+=("$4") olds+=("$5") news+=("$6")
+}
+
+# ------------------------------------------------------------- cookies
+m cookie-accepts-any-32-bytes openssl tests/check_hostile:cookies core/cookie.c \
+    'if (equal_ct(expect, ch->cookie.p, DK__COOKIE_LEN))' \
+    'if (ch->cookie.len == DK__COOKIE_LEN)'
+m previous-secret-ignored openssl tests/check_hostile:cookies core/cookie.c \
+    'for (int i = 0; i < 2; i++) {' \
+    'for (int i = 0; i < 1; i++) {'
+m wrong-secret-to-backend wolfssl tests/check_hostile:cookies core/dtls_server.c \
+    '.cookie_secret = secret->key,' \
+    '.cookie_secret = s->jar.current.key,'
+m stale-previous-secret-kept openssl tests/check_core core/cookie.c \
+    'if (stale)' \
+    'if (0)'
+m rotation-needs-a-timer openssl tests/check_hostile:timers core/dtls_server.c \
+    'int t = top ? dk__ms_until(top->deadline, now) : -1;' \
+    'int t = dk__ms_until(s->jar.rotated_at + (uint64_t)s->jar.interval_ms, now);
+    if (top && dk__ms_until(top->deadline, now) < t)
+        t = dk__ms_until(top->deadline, now);'
+m duplicate-hello-restarts openssl tests/check_hostile:clients core/dtls_server.c \
+    'if (memcmp(ch.random, p->hello_random, sizeof p->hello_random) == 0)' \
+    'if (0)'
+m restart-ignored openssl tests/check_hostile:clients core/dtls_peer.c \
+    'dk__dtls_server_rehello(p->tracker, p, pkt->data, pkt->len))' \
+    '0)'
+
+# ---------------------------------------------------------------- gate
+m empty-datagram-fed openssl tests/check_hostile:gate core/dtls_peer.c \
+    'if (n == 0)
+        return false;' \
+    'if (n == 0 && pkt->len)
+        return false;'
+m plaintext-alert-on-session openssl tests/check_hostile:gate core/gate.c \
+    'return !connected && body == 2;' \
+    'return body == 2;'
+m plaintext-data-fed openssl tests/check_hostile:gate core/gate.c \
+    'default: return false; /* no data before keys exist */' \
+    'default: return true;'
+m epoch1-before-ccs openssl tests/check_hostile:memory core/gate.c \
+    'if (!g->peer_ccs || g->epoch1 >= DK__GATE_HS_EPOCH1)' \
+    'if (g->epoch1 >= 100)'
+m far-message-seq openssl tests/check_core core/gate.c \
+    'seq > DK__GATE_MAX_SEQ ||' \
+    'seq > 31 ||'
+m no-handshake-budget openssl tests/check_core core/gate.c \
+    'if (msg_len > DK__GATE_HS_BUDGET - g->claimed)' \
+    'if (0)'
+m truncated-record-fed openssl tests/check_core core/gate.c \
+    'if (body > len - off - DK__REC_HDR)
+            break;' \
+    'if (body > len - off - DK__REC_HDR)
+            body = len - off - DK__REC_HDR;'
+
+# ---------------------------------------------------------- idle, caps
+m idle-refreshed-by-anything openssl tests/check_hostile:timers core/dtls_peer.c \
+    'auth |= process_datagram(p, pkt);' \
+    'auth |= process_datagram(p, pkt) || 1;'
+m no-default-idle-timeout openssl tests/check_hostile:timers core/dtls_server.c \
+    's->cfg.idle_timeout_ms = DK__DEFAULT_SERVER_IDLE_MS;' \
+    ''
+m caps-bypassed openssl tests/check_hostile:caps core/dtls_server.c \
+    'switch (dk__ledger_check(s->ledger, &s->caps, src)) {' \
+    'switch (0 ? dk__ledger_check(s->ledger, &s->caps, src) : DK__CAP_OK) {'
+m ipv6-prefix-ignored openssl tests/check_core core/admission.c \
+    'if (prefix < 0 || prefix > 128)' \
+    'if (1)'
+m session-never-promoted openssl tests/check_hostile:timers core/dtls_peer.c \
+    'if (p->ledger && p->ledger_state == DK__LS_HANDSHAKE) {' \
+    'if (0) {'
+m ended-session-still-counted openssl tests/check_hostile:timers core/dtls_peer.c \
+    'static void teardown(dk_dtls_peer *p)
+{
+    uncount(p);' \
+    'static void teardown(dk_dtls_peer *p)
+{'
+
+# ------------------------------------------------- sessions and clients
+m hostname-not-checked openssl "tests/check_dtls tests/check_records" core/dtls_peer.c \
+    '.verify_name = verify ? name : NULL,' \
+    '.verify_name = NULL,'
+m handshake-never-times-out openssl tests/check_dtls core/dtls_peer.c \
+    'if (p->status == DK_DTLS_HANDSHAKING && now >= p->hs_deadline) {' \
+    'if (0) {'
+m udp-peer-shared openssl tests/check_hostile:clients core/dtls_peer.c \
+    'if (udp == p->udp || udp->claimed)' \
+    'if (udp == p->udp)'
+m connection-refused-ignored openssl tests/check_hostile:timers core/dtls_peer.c \
+    'if (p->udp->unreachable && unreachable(p))' \
+    'if (0 && p->udp->unreachable && unreachable(p))'
+
+# ---------------------------------------------------------------- run
+available() {
+    case "$1" in
+    openssl) pkg-config --exists 'libssl >= 3.0' ;;
+    mbedtls) [ -f /usr/include/mbedtls/ssl.h ] ;;
+    wolfssl) pkg-config --exists wolfssl ;;
+    *) return 1 ;;
+    esac
+}
+
+# A private copy of the sources: the tree itself is never changed.
+rm -rf "$work/src"
+mkdir -p "$work/src"
+(cd "$root" && tar --exclude=./build --exclude=./.git -cf - .) | tar -C "$work/src" -xf - ||
+    { echo "mutants: cannot copy the sources"; exit 1; }
+(cd "$work/src" && { [ -x configure ] || autoreconf -fi >/dev/null 2>&1; }) ||
+    { echo "mutants: autoreconf failed"; exit 1; }
+
+declare -A built
+build_dir() { # sets $dir to the build folder for backend $1, configured once
+    dir="$work/build-$1"
+    [ -n "${built[$1]:-}" ] && return 0
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    # configure's own exit trap may stumble on the core/ folder (see
+    # DISTCLEANFILES in Makefile.am): a Makefile is what counts.
+    (cd "$dir" && "$work/src/configure" --with-backend="$1" >configure.log 2>&1)
+    [ -f "$dir/Makefile" ] || return 1
+    built[$1]=1
+}
+
+# Runs test $2 ("prog" or "prog:case") in build folder $1; logs to $3.
+run_test() {
+    local prog=${2%%:*} case_=
+    [ "$prog" = "$2" ] || case_=${2#*:}
+    # shellcheck disable=SC2086
+    (cd "$1" && env ${case_:+CK_RUN_CASE=$case_} CK_VERBOSITY=normal timeout 300 "./$prog" \
+        >"$3" 2>&1)
+}
+
+# Every test a mutant relies on must pass on the unmutated sources first:
+# otherwise a flaky or broken test would "kill" mutants for free.
+killed=0 survived=0 broken=0
+declare -A baseline
+for i in "${!names[@]}"; do
+    name=${names[$i]} b=${backends[$i]}
+    [ "$only" = "  " ] || [[ $only == *" $name "* ]] || continue
+    available "$b" || continue
+    for t in ${tests[$i]}; do
+        [ -n "${baseline[$b/$t]:-}" ] && continue
+        baseline[$b/$t]=1
+        build_dir "$b" || { echo "BROKEN: baseline: configure for $b failed"; broken=$((broken + 1)); continue; }
+        if ! (cd "$dir" && make -j"$jobs" "${t%%:*}" >baseline.build.log 2>&1) ||
+            ! run_test "$dir" "$t" "$dir/baseline.$(basename "${t%%:*}").log"; then
+            echo "BROKEN: baseline: $t fails on $b without any mutant"
+            broken=$((broken + 1))
+        fi
+    done
+done
+
+for i in "${!names[@]}"; do
+    name=${names[$i]} b=${backends[$i]} file="$work/src/${files[$i]}"
+    [ "$only" = "  " ] || [[ $only == *" $name "* ]] || continue
+    if ! available "$b"; then
+        echo "SKIP: mutant $name: backend $b not installed"
+        continue
+    fi
+    build_dir "$b" || { echo "BROKEN: $name: configure failed"; broken=$((broken + 1)); continue; }
+    cp "$file" "$file.orig"
+    if ! OLD=${olds[$i]} NEW=${news[$i]} perl -0pi -e \
+        '$n = s/\Q$ENV{OLD}\E/$ENV{NEW}/; die "no match\n" unless $n' "$file" 2>/dev/null; then
+        echo "BROKEN: $name: its text no longer occurs in ${files[$i]}"
+        broken=$((broken + 1))
+        mv "$file.orig" "$file"
+        continue
+    fi
+    verdict=survived
+    # shellcheck disable=SC2086
+    progs=$(for t in ${tests[$i]}; do echo "${t%%:*}"; done | sort -u)
+    # shellcheck disable=SC2086
+    if ! (cd "$dir" && make -j"$jobs" $progs >"mutant-$name.build.log" 2>&1); then
+        echo "BROKEN: $name: does not compile (see $dir/mutant-$name.build.log)"
+        broken=$((broken + 1))
+        verdict=broken
+    else
+        for t in ${tests[$i]}; do
+            if ! run_test "$dir" "$t" "$dir/mutant-$name.$(basename "${t%%:*}").log"; then
+                verdict="killed by $t"
+                break
+            fi
+        done
+    fi
+    # Back to the original, with a new time stamp so that make rebuilds.
+    cp "$file.orig" "$file" && rm -f "$file.orig" && touch "$file"
+    case $verdict in
+    killed*) killed=$((killed + 1)); echo "killed: $name ($b, $verdict)" ;;
+    survived) survived=$((survived + 1)); echo "SURVIVED: $name ($b: ${tests[$i]} all pass)" ;;
+    esac
+done
+if [ "$broken" -gt 0 ]; then
+    echo "mutants: $killed killed, $survived survived, $broken broken"
+else
+    echo "mutants: $killed killed, $survived survived"
+fi
+[ "$survived" -eq 0 ] && [ "$broken" -eq 0 ]
