@@ -37,6 +37,16 @@ static void info_cb(const SSL *ssl, int where, int ret)
         snprintf(s->alert, sizeof s->alert, "%s", SSL_alert_desc_string_long(ret));
 }
 
+/* No record is ever larger than a datagram: OpenSSL's write buffer, which
+ * it sizes by the largest fragment it may send (16 KB by default) and keeps
+ * for the session's life, need not be larger either (about 14 KB less for
+ * every session, a half-open handshake included). */
+static bool fit_write_buffer(dk_bk_session *s)
+{
+    unsigned frag = s->mtu < 512 ? 512 : s->mtu > 16384 ? 16384 : s->mtu;
+    return SSL_set_max_send_fragment(s->ssl, frag) == 1;
+}
+
 static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session_params *p,
                            char *reason, size_t cap)
 {
@@ -68,7 +78,8 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
     SSL_set_ex_data(s->ssl, dk_ossl_session_index(), s);
     SSL_set_info_callback(s->ssl, info_cb);
     DTLS_set_timer_cb(s->ssl, timer_cb);
-    bool ok = SSL_set_mtu(s->ssl, (long)s->mtu) > 0; /* returns the MTU */
+    bool ok = SSL_set_mtu(s->ssl, (long)s->mtu) > 0 && /* returns the MTU */
+              fit_write_buffer(s);
     if (ok && !s->server) {
         SSL_set_connect_state(s->ssl);
         if (p->sni)
@@ -375,6 +386,7 @@ static void session_set_mtu(dk_bk_session *s, unsigned mtu)
 {
     s->mtu = mtu;
     (void)SSL_set_mtu(s->ssl, (long)mtu);
+    (void)fit_write_buffer(s);
     ERR_clear_error();
 }
 
