@@ -133,11 +133,33 @@ static inline void nc_install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* What bench/PROTOCOL.md asks of every server. A handshake counts when the
+ * library reports the server side complete (its last flight written); a
+ * session is "held" from the valid cookie until it is freed, and "connected"
+ * once its handshake counted. */
 struct nc_stats {
-    uint64_t handshakes; /* server handshakes completed */
+    uint64_t handshakes; /* server handshakes completed since start */
     uint64_t datagrams;  /* application datagrams echoed */
-    uint64_t sessions;   /* sessions alive now */
+    uint64_t sessions;   /* connected sessions held now */
+    uint64_t pending;    /* sessions held now, still handshaking */
 };
+
+/* A held session's handshake completed (pending -> connected). */
+static inline void nc_stats_connected(struct nc_stats *s)
+{
+    s->handshakes++;
+    s->pending--;
+    s->sessions++;
+}
+
+/* A held session is freed; `connected`: its handshake had counted. */
+static inline void nc_stats_freed(struct nc_stats *s, bool connected)
+{
+    if (connected)
+        s->sessions--;
+    else
+        s->pending--;
+}
 
 static inline long nc_rss_kb(void)
 {
@@ -151,16 +173,41 @@ static inline long nc_rss_kb(void)
     return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* Instruction counts (bench/PROTOCOL.md, "Instructions"), as
+ * bench/bench_stats.h does for the dtlskit server: callgrind's counters are
+ * zeroed once the server is set up and dumped at every stats line. */
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define NC_CALLGRIND 1
+#endif
+#endif
+
+static inline void nc_measure_start(void)
+{
+#ifdef NC_CALLGRIND
+    CALLGRIND_ZERO_STATS;
+#endif
+}
+
+static inline void nc_measure_dump(void)
+{
+#ifdef NC_CALLGRIND
+    CALLGRIND_DUMP_STATS;
+#endif
+}
+
 static inline void nc_print_stats(const struct nc_stats *s)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     uint64_t cpu = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
                    (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
-    printf("stats %llu %ld %llu %llu %llu\n", (unsigned long long)cpu, nc_rss_kb(),
+    printf("stats %llu %ld %llu %llu %llu %llu\n", (unsigned long long)cpu, nc_rss_kb(),
            (unsigned long long)s->handshakes, (unsigned long long)s->datagrams,
-           (unsigned long long)s->sessions);
+           (unsigned long long)s->sessions, (unsigned long long)s->pending);
     fflush(stdout);
+    nc_measure_dump();
 }
 
 /* ---- socket ------------------------------------------------------------ */
@@ -632,6 +679,7 @@ static inline void nc_run(int want_port, struct nc_tx *tx, struct nc_table *tabl
     nc_rx_init(&rx);
     nc_tx_init(tx, fd);
     nc_table_init(table);
+    nc_measure_start();
     nc_announce(port);
 
     nc_serve(fd, &rx, tx, timers, stats, on_datagram, on_timers);

@@ -145,11 +145,11 @@ static struct conn *conn_new(void)
 
 static void conn_free(struct conn *c)
 {
+    nc_stats_freed(&S.stats, c->established);
     nc_table_del(&S.table, c->key);
     nc_timer_cancel(&S.timers, &c->timer);
     mbedtls_ssl_free(&c->ssl);
     free(c);
-    S.stats.sessions--;
 }
 
 /* conn_free for nc_run, which frees connections it does not know the type of. */
@@ -177,7 +177,7 @@ static bool conn_drive(struct conn *c)
                 return false;
             }
             c->established = true;
-            S.stats.handshakes++;
+            nc_stats_connected(&S.stats);
         }
         int n = mbedtls_ssl_read(&c->ssl, S.app_buf, sizeof S.app_buf);
         if (n > 0) {
@@ -194,6 +194,8 @@ static bool conn_drive(struct conn *c)
             /* A new ClientHello with a valid cookie from the same port: the
              * context was reset for it; go on with the new handshake. */
             c->established = false;
+            S.stats.sessions--;
+            S.stats.pending++;
             continue;
         }
         if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY)
@@ -233,7 +235,7 @@ static void on_datagram(const struct sockaddr_in *from, const uint8_t *data, siz
     /* The cookie was valid and the server's flight is out: a session. */
     c->key = key;
     nc_table_put(&S.table, key, c);
-    S.stats.sessions++;
+    S.stats.pending++;
     S.spare = conn_new();
 }
 

@@ -173,11 +173,11 @@ static struct conn *conn_new(void)
 
 static void conn_free(struct conn *c)
 {
+    nc_stats_freed(&S.stats, c->established);
     nc_table_del(&S.table, c->key);
     nc_timer_cancel(&S.timers, &c->timer);
     SSL_free(c->ssl);
     free(c);
-    S.stats.sessions--;
     ERR_clear_error();
 }
 
@@ -212,7 +212,7 @@ static void conn_drive(struct conn *c)
             return;
         }
         c->established = true;
-        S.stats.handshakes++;
+        nc_stats_connected(&S.stats);
         conn_rearm(c);
     }
     for (;;) {
@@ -261,7 +261,7 @@ static void on_datagram(const struct sockaddr_in *from, const uint8_t *data, siz
     /* A valid cookie: this SSL is now the client's session. */
     c->key = key;
     nc_table_put(&S.table, key, c);
-    S.stats.sessions++;
+    S.stats.pending++;
     S.spare = conn_new();
     conn_drive(c);
 }

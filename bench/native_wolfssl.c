@@ -145,12 +145,12 @@ static struct conn *conn_new(void)
 
 static void conn_free(struct conn *c)
 {
+    nc_stats_freed(&S.stats, c->established);
     nc_table_del(&S.table, c->key);
     nc_timer_cancel(&S.timers, &c->timer);
     wolfSSL_free(c->ssl);
     flight_free(c);
     free(c);
-    S.stats.sessions--;
     wolfSSL_ERR_clear_error();
 }
 
@@ -217,7 +217,7 @@ static void conn_drive(struct conn *c)
             return;
         }
         c->established = true;
-        S.stats.handshakes++;
+        nc_stats_connected(&S.stats);
         nc_timer_cancel(&S.timers, &c->timer);
     }
     for (;;) {
@@ -282,7 +282,7 @@ static void on_datagram(const struct sockaddr_in *from, const uint8_t *data, siz
     /* A valid cookie: this object is now the client's session. */
     c->key = key;
     nc_table_put(&S.table, key, c);
-    S.stats.sessions++;
+    S.stats.pending++;
     S.spare = conn_new();
     if (r == WOLFSSL_SUCCESS || !want_io(wolfSSL_get_error(c->ssl, r))) {
         conn_free(c); /* cannot complete after one datagram: a failure */

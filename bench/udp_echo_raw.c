@@ -37,6 +37,7 @@ int main(int argc, char **argv)
         perror("udp_echo_raw");
         return 1;
     }
+    bench_measure_start();
     printf("ready %d\n", ntohs(a.sin_port));
     fflush(stdout);
     static uint8_t buf[BATCH][SLOT];
@@ -69,8 +70,9 @@ int main(int argc, char **argv)
         }
         if (want_stats) {
             want_stats = 0;
-            printf("stats %lld %ld 0 %llu 0\n", cpu_us(), rss_kb(), echoed);
+            printf("stats %lld %ld 0 %llu 0 0\n", cpu_us(), rss_kb(), echoed);
             fflush(stdout);
+            bench_measure_dump();
         }
         if (n < BATCH) {
             struct pollfd p = {.fd = fd, .events = POLLIN};
