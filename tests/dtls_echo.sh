@@ -7,22 +7,9 @@
 set -u
 b="${top_builddir:-.}/examples"
 certs="${top_srcdir:-.}/tests/certs"
-work=$(mktemp -d)
-out="$work/server.out"
-srv=""
-fail() {
-    echo "FAIL: $*"
-    [ -f "$out" ] && { echo "--- echo_server output"; cat "$out"; }
-    exit 1
-}
-cleanup() {
-    [ -n "$srv" ] && { kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; }
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-# sanitized FILE: true when FILE holds a sanitizer report.
-sanitized() { grep -qE '(ERROR|SUMMARY): [A-Za-z]*Sanitizer|runtime error:' "$1"; }
+server_name=echo_server
+# shellcheck source=tests/echo_lib.sh
+. "${top_srcdir:-.}/tests/echo_lib.sh"
 
 # start_server [args]: sets $srv and $port. `timeout` bounds the server's
 # life (SIGTERM at 90 s, SIGKILL 10 s after any SIGTERM) and passes on its

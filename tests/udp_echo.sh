@@ -4,20 +4,9 @@
 # sanitizer report or a signal.
 set -u
 b="${top_builddir:-.}/examples"
-work=$(mktemp -d)
-out="$work/server.out"
-srv=""
-fail() {
-    echo "FAIL: $*"
-    [ -f "$out" ] && { echo "--- udp_echo_server output"; cat "$out"; }
-    exit 1
-}
-cleanup() {
-    [ -n "$srv" ] && { kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null; }
-    rm -rf "$work"
-}
-trap cleanup EXIT
-sanitized() { grep -qE '(ERROR|SUMMARY): [A-Za-z]*Sanitizer|runtime error:' "$1"; }
+server_name=udp_echo_server
+# shellcheck source=tests/echo_lib.sh
+. "${top_srcdir:-.}/tests/echo_lib.sh"
 
 # `timeout` bounds the server's life (SIGKILL 10 s after a SIGTERM) and
 # passes on its exit status; --foreground: it signals the server alone, not
