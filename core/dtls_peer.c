@@ -103,8 +103,7 @@ static void set_reason(dk_dtls_peer *p, const char *fmt, va_list ap)
     p->reason = strdup(buf);
 }
 
-/* Releases the backend session and stops receiving. Queued application
- * packets stay readable. */
+/* Takes the session off its server's ledger (handshake or session count). */
 static void uncount(dk_dtls_peer *p)
 {
     if (!p->ledger)
@@ -127,6 +126,8 @@ bool dk__dtls_peer_count(dk_dtls_peer *p, dk__ledger *ledger, int prefix)
     return true;
 }
 
+/* Releases the backend session and stops receiving. Queued application
+ * packets stay readable. */
 static void teardown(dk_dtls_peer *p)
 {
     uncount(p);
