@@ -4,7 +4,7 @@
  *
  *   loadgen --port N --mode handshake --clients C --seconds S
  *   loadgen --port N --mode echo --sessions N --size B --window W --seconds S [--raw]
- *   loadgen --port N --mode idle --sessions N --seconds S
+ *   loadgen --port N --mode idle --sessions N --seconds S [--forget]
  *   loadgen --port N --mode flood --sources K --clients C --seconds S [--raw]
  *
  * handshake: keeps C handshakes in flight; each connected client closes and
@@ -39,6 +39,12 @@ static uint64_t now_ms(void)
 static int port;
 static dk_tls_options *opts;
 static int ep;
+/* --forget: each client binds its own address and port (127.0.(10 + i /
+ * 40000).1, port 20000 + i % 40000, never reused) and is freed as soon as
+ * it connects, without close_notify: the server holds N idle sessions the
+ * load generator no longer pays for (memory, descriptors). */
+static bool forget;
+static int started;
 
 typedef struct client {
     dk_dtls_peer *p; /* DTLS */
@@ -63,6 +69,13 @@ static void watch(client *c, int fd)
 static void start_dtls(client *c)
 {
     dk_udp_peer *udp = dk_udp_peer_new(NULL);
+    if (forget) {
+        char ip[32];
+        snprintf(ip, sizeof ip, "127.0.%d.1", 10 + started / 40000);
+        if (!udp || dk_udp_peer_bind(udp, 20000 + started % 40000, ip, 0) != DK_OK)
+            die("bind");
+    }
+    started++;
     if (!udp || dk_udp_peer_connect_to_host(udp, "127.0.0.1", port) != DK_OK)
         die("connect_to_host");
     c->p = dk_dtls_peer_new(NULL);
@@ -185,6 +198,12 @@ static client *establish(int n, int window, int seconds)
             }
             done++;
             pending[i--] = pending[--live];
+            if (forget) {
+                /* One record first, as a device reporting in would: it
+                 * also tells the server its final flight arrived. */
+                (void)dk_dtls_peer_put_packet(c->p, "", 0);
+                stop_dtls(c, false);
+            }
         }
     }
     free(pending);
@@ -278,7 +297,8 @@ static void run_idle(int n, int seconds)
     while (now_ms() < end) {
         int k = wait_events(100, ev, 256);
         for (int i = 0; i < k; i++)
-            dk_dtls_peer_poll(((client *)ev[i].data.ptr)->p);
+            if (((client *)ev[i].data.ptr)->p)
+                dk_dtls_peer_poll(((client *)ev[i].data.ptr)->p);
     }
     for (int i = 0; i < n; i++)
         stop_dtls(&cs[i], true);
@@ -389,6 +409,10 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
         if (!strcmp(a, "--raw")) {
             raw = true;
+            continue;
+        }
+        if (!strcmp(a, "--forget")) {
+            forget = true;
             continue;
         }
         if (!strcmp(a, "--port"))

@@ -2,7 +2,7 @@
 #ifndef DK_CORE_DTLS_INTERNAL_H
 #define DK_CORE_DTLS_INTERNAL_H
 
-#include <stdalign.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <dtlskit/dtls.h>
@@ -11,6 +11,7 @@
 #include "cookie.h"
 #include "gate.h"
 #include "pktbuf.h"
+#include "record.h"
 #include "timer_heap.h"
 #include "tls_ctx.h"
 
@@ -38,7 +39,21 @@ typedef struct dk__session_cfg {
 
 struct dk_dtls_peer {
     dk_dtls_status status;
-    bool session_live;
+    /* The library's session, during the handshake only (NULL after the
+     * hand-off to the core's record layer). */
+    dk_bk_session *bs;
+    /* After the hand-off: keys, sequence numbers, replay window. */
+    dk__record rec;
+    /* The final flight this side sent, kept until the peer proves it has it
+     * (RFC 6347 4.2.4): datagrams as [2-byte length][bytes]... */
+    uint8_t *flight;
+    uint32_t flight_len, flight_cap;
+    bool capture;       /* io_send appends to `flight` (the completing step) */
+    bool flight_kept;   /* `flight` is the final flight, resent on demand */
+    bool sent_epoch1;   /* the library sent an epoch-1 record */
+    uint64_t sent_seq1; /* highest epoch-1 sequence number it sent */
+    dk_cert *peer_cert; /* the peer's chain, where the application may ask */
+    uint64_t rec_rejected, rec_replayed, flight_resent;
     dk_err error;
     dk__session_cfg cfg;
     dk_udp_peer *udp;
@@ -66,7 +81,6 @@ struct dk_dtls_peer {
     bool in_attention;
     dk_dtls_status reported; /* status when last handed to the caller */
     dk__heap_node timer;
-    alignas(max_align_t) unsigned char session[]; /* backend session_size bytes */
 };
 
 struct dk_dtls_server {
@@ -82,6 +96,16 @@ struct dk_dtls_server {
     dk_dtls_peer *att_head, *att_tail;
     dk__heap timers;
 };
+
+/* Hand-off checks, for tests: the peer's Finished opened with the derived
+ * keys (or was not in the completing datagram), and with
+ * dk__handoff_selftest set, a record sealed by the core as the peer would
+ * that the library read back (or did not). */
+typedef struct dk__handoff_counters {
+    atomic_ullong finished_checked, finished_unseen, selftest_ok, selftest_failed;
+} dk__handoff_counters;
+extern bool dk__handoff_selftest;
+extern dk__handoff_counters dk__handoff_stats;
 
 /* A new session object able to hold a backend session. */
 dk_dtls_peer *dk__dtls_peer_alloc(const char *func, dk_err *err);

@@ -15,7 +15,7 @@
 #include "library.h"
 #include "udp_internal.h"
 
-#define SESS(p) ((dk_bk_session *)(void *)(p)->session)
+#define SESS(p) ((p)->bs)
 
 static uint64_t deadline_from(const dk_dtls_peer *p, uint64_t now, int bk);
 
@@ -77,7 +77,7 @@ dk_dtls_peer *dk__dtls_peer_alloc(const char *func, dk_err *err)
                                   DK__BK->name));
         return NULL;
     }
-    dk_dtls_peer *p = calloc(1, sizeof *p + DK__BK->session->session_size);
+    dk_dtls_peer *p = calloc(1, sizeof *p);
     if (!p) {
         dk__set_err(err, dk__fail(DK_ERR_NOMEM, func, "out of memory"));
         return NULL;
@@ -126,16 +126,35 @@ bool dk__dtls_peer_count(dk_dtls_peer *p, dk__ledger *ledger, int prefix)
     return true;
 }
 
+/* Frees the library's session (after the hand-off, or when the session
+ * ends during its handshake). */
+static void release_library(dk_dtls_peer *p)
+{
+    if (!p->bs)
+        return;
+    DK__BK->session->fini(p->bs);
+    free(p->bs);
+    p->bs = NULL;
+}
+
+static void drop_flight(dk_dtls_peer *p)
+{
+    free(p->flight);
+    p->flight = NULL;
+    p->flight_len = p->flight_cap = 0;
+    p->flight_kept = false;
+}
+
 /* Releases the backend session and stops receiving. Queued application
  * packets stay readable. */
 static void teardown(dk_dtls_peer *p)
 {
     uncount(p);
-    if (p->session_live) {
-        DK__BK->session->fini(SESS(p));
-        memset(p->session, 0, DK__BK->session->session_size);
-        p->session_live = false;
-    }
+    release_library(p);
+    dk__record_clear(&p->rec);
+    drop_flight(p);
+    dk_cert_free(p->peer_cert);
+    p->peer_cert = NULL;
     if (p->udp)
         dk__udp_peer_shutdown(p->udp);
     dk__ctx_unref(p->ctx);
@@ -250,9 +269,52 @@ void dk__dtls_peer_touch(dk_dtls_peer *p)
 
 /* ---------------------------------------------------------------- I/O */
 
+/* Keeps a copy of a datagram of the step that may complete the handshake:
+ * if it does, that is the final flight. Best effort: without memory the
+ * flight is not kept, and a lost one costs the peer a handshake timeout. */
+static void capture(dk_dtls_peer *p, const uint8_t *data, size_t len)
+{
+    size_t need = (size_t)p->flight_len + 2 + len;
+    if (len > 0xFFFF || need > 0xFFFFFFFFu) {
+        p->capture = false;
+        return;
+    }
+    if (need > p->flight_cap) {
+        size_t cap = need < 512 ? 512 : need * 2;
+        uint8_t *f = realloc(p->flight, cap);
+        if (!f) {
+            p->capture = false;
+            return;
+        }
+        p->flight = f;
+        p->flight_cap = (uint32_t)cap;
+    }
+    p->flight[p->flight_len] = (uint8_t)(len >> 8);
+    p->flight[p->flight_len + 1] = (uint8_t)len;
+    memcpy(p->flight + p->flight_len + 2, data, len);
+    p->flight_len = (uint32_t)need;
+}
+
+/* Every datagram the library sends passes here: the core learns the
+ * highest epoch-1 sequence number the library used (the record layer
+ * continues after it) from the records' clear headers. */
 static dk_err io_send(void *user, const uint8_t *data, size_t len)
 {
     dk_dtls_peer *p = user;
+    for (size_t off = 0; len - off >= DK__REC_HDR;) {
+        const uint8_t *r = data + off;
+        if (r[3] == 0 && r[4] == 1) {
+            uint64_t seq = 0;
+            for (int i = 5; i < 11; i++)
+                seq = seq << 8 | r[i];
+            if (!p->sent_epoch1 || seq > p->sent_seq1)
+                p->sent_seq1 = seq;
+            p->sent_epoch1 = true;
+        }
+        off += DK__REC_HDR + ((size_t)r[11] << 8 | r[12]);
+    }
+    if (p->capture)
+        capture(p, data, len);
     return dk__udp_peer_send(p->udp, data, len, NULL);
 }
 
@@ -277,13 +339,13 @@ static unsigned mtu_payload(const dk_dtls_peer *p)
     return (unsigned)p->cfg.mtu - header_overhead(p->udp);
 }
 
-/* Before a cipher is known: record header, explicit nonce and a 16-byte
- * tag (AES-GCM, the largest of the default suites). */
-#define RECORD_OVERHEAD (13 + 8 + 16)
-
+/* The largest plaintext one record carries in one datagram: exact once the
+ * suite is known, before that the largest overhead of any suite. */
 static int estimate_payload(const dk_dtls_peer *p)
 {
-    return (int)mtu_payload(p) - RECORD_OVERHEAD;
+    size_t over = p->rec.suite ? dk__record_overhead(&p->rec) : DK__REC_MAX_OVERHEAD;
+    int n = (int)mtu_payload(p) - (int)over;
+    return n > DK__REC_PLAIN_MAX ? DK__REC_PLAIN_MAX : n;
 }
 
 dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, dk__ctx *ctx,
@@ -298,10 +360,13 @@ dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, 
     params.io.now_ms = io_now;
     params.mtu_payload = mtu_payload(p);
     char reason[DK__REASON_CAP] = "";
-    dk_err e = DK__BK->session->init(SESS(p), ctx->bk, &params, reason, sizeof reason);
+    p->bs = calloc(1, DK__BK->session->session_size);
+    dk_err e = p->bs ? DK__BK->session->init(p->bs, ctx->bk, &params, reason, sizeof reason)
+                     : DK_ERR_NOMEM;
     if (e != DK_OK) {
         /* The caller decides what becomes of `udp`. */
-        memset(p->session, 0, DK__BK->session->session_size);
+        free(p->bs);
+        p->bs = NULL;
         dk__ctx_unref(p->ctx);
         p->ctx = NULL;
         p->status = DK_DTLS_ERROR;
@@ -311,8 +376,9 @@ dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, 
         return dk__fail(e, func, "cannot start the session: %s",
                         reason[0] ? reason : dk_strerror(e));
     }
-    p->session_live = true;
     memset(&p->gate, 0, sizeof p->gate);
+    p->sent_epoch1 = false;
+    p->rec_rejected = p->rec_replayed = p->flight_resent = 0;
     p->status = DK_DTLS_HANDSHAKING;
     uint64_t now = dk__now_ms();
     p->hs_deadline = now + (uint64_t)cfg->hs_timeout_ms;
@@ -340,71 +406,325 @@ static void handshake_failed(dk_dtls_peer *p, dk_err e, const char *reason)
     }
 }
 
-static void connected(dk_dtls_peer *p)
+/* ------------------------------------------------- core record layer */
+
+static const char *alert_name(uint8_t desc)
 {
-    p->status = DK_DTLS_CONNECTED;
-    if (p->ledger && p->ledger_state == DK__LS_HANDSHAKE) {
-        dk__ledger_promote(p->ledger, dk__udp_peer_remote(p->udp), p->ledger_prefix);
-        p->ledger_state = DK__LS_SESSION;
+    switch (desc) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 22: return "record_overflow";
+    case 40: return "handshake_failure";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 90: return "user_canceled";
+    case 100: return "no_renegotiation";
+    case 110: return "unsupported_extension";
+    default: return "unknown alert";
     }
+}
+
+/* Seals one record and sends it. A datagram the socket refuses is lost, as
+ * on any network; its sequence number is spent all the same. */
+static dk_err send_record(dk_dtls_peer *p, uint8_t type, const uint8_t *data, size_t len)
+{
+    dk__pkt *out = dk__pool_get(p->udp->pool, len + DK__REC_MAX_OVERHEAD);
+    if (!out)
+        return DK_ERR_NOMEM;
+    size_t n = 0;
+    dk_err e = dk__record_seal(&p->rec, type, data, len, out->data, &n);
+    if (e == DK_OK)
+        (void)dk__udp_peer_send(p->udp, out->data, n, NULL);
+    dk__pool_put(p->udp->pool, out);
+    return e;
+}
+
+static void send_alert(dk_dtls_peer *p, uint8_t level, uint8_t desc)
+{
+    const uint8_t alert[2] = {level, desc};
+    if (p->rec.suite && p->udp)
+        (void)send_record(p, DK__CT_ALERT, alert, sizeof alert);
+}
+
+static void resend_flight(dk_dtls_peer *p)
+{
+    for (uint32_t off = 0; p->flight_len - off >= 2;) {
+        size_t n = (size_t)p->flight[off] << 8 | p->flight[off + 1];
+        (void)dk__udp_peer_send(p->udp, p->flight + off + 2, n, NULL);
+        off += 2 + (uint32_t)n;
+    }
+    p->flight_resent++;
+}
+
+/* The peer sent an authenticated record that only a peer holding our
+ * final flight sends: the flight is no longer needed. */
+static void flight_delivered(dk_dtls_peer *p)
+{
+    if (!p->flight_kept)
+        return;
+    drop_flight(p);
     p->hs_deadline = 0;
-    p->cipher = DK__BK_HAS(session, cipher) ? DK__BK->session->cipher(SESS(p)) : "";
-    size_t mp = DK__BK->session->max_payload(SESS(p)); /* NOLINT: required member */
-    p->max_payload = mp > 0 ? (int)mp : estimate_payload(p);
 }
 
 static void closed_by_peer(dk_dtls_peer *p)
 {
     /* Answer close_notify with ours (RFC 5246 7.2.1), then stop. */
-    DK__BK->session->close_notify(SESS(p));
+    send_alert(p, 1, 0);
     dk__dtls_peer_fail(p, DK_DTLS_DISCONNECTED, DK_ERR_CLOSED, "close_notify received");
 }
 
-/* Decrypts every record the fed datagram still holds into the queue. Each
- * plaintext goes straight into a pool buffer: it is never longer than the
- * datagram that carried it. */
-static bool read_records(dk_dtls_peer *p, size_t datagram_len)
+/* One authenticated record: `pt` holds its `n` bytes of plaintext. Returns
+ * true when the buffer went into the application queue. */
+static bool on_record(dk_dtls_peer *p, uint8_t type, dk__pkt *pt, size_t n, bool *resent)
 {
     dk_udp_peer *u = p->udp;
-    dk__pkt *pkt = NULL; /* reused until a record fills it */
-    bool auth = false;
-    for (;;) {
-        size_t n = 0;
-        char reason[DK__REASON_CAP];
-        reason[0] = '\0';
-        if (!pkt && !(pkt = dk__pool_get(u->pool, datagram_len + 1))) {
-            /* No buffer: the records left are lost, and the library must
-             * not keep the datagram, which is released after this call. */
+    switch (type) {
+    case DK__CT_APP_DATA:
+        flight_delivered(p);
+        if (p->app.count >= u->q_max_packets || p->app.bytes + n > u->q_max_bytes) {
             u->st.dropped_queue_full++;
-            DK__BK->session->feed(SESS(p), NULL, 0);
-            return auth;
+            return false;
         }
-        dk_err e =
-            DK__BK->session->read(SESS(p), pkt->data, datagram_len + 1, &n, reason, sizeof reason);
-        if (e == DK_OK) {
-            auth = true;
-            if (p->app.count >= u->q_max_packets || p->app.bytes + n > u->q_max_bytes) {
-                u->st.dropped_queue_full++; /* pkt is reused for the next record */
-                continue;
-            }
-            pkt->len = (uint32_t)n;
-            dk__pktq_push(&p->app, pkt);
-            pkt = NULL;
-            continue;
-        }
-        dk__pool_put(u->pool, pkt);
-        if (e == DK_ERR_CLOSED)
+        pt->len = (uint32_t)n;
+        dk__pktq_push(&p->app, pt);
+        return true;
+    case DK__CT_ALERT:
+        flight_delivered(p);
+        if (n != 2)
+            return false; /* not an alert: ignored */
+        if (pt->data[1] == 0)
             closed_by_peer(p);
-        else if (e != DK_ERR_WOULD_BLOCK)
-            dk__dtls_peer_fail(p, DK_DTLS_ERROR, e, "session failed: %s",
-                               reason[0] ? reason : dk_strerror(e));
-        return auth;
+        else if (pt->data[0] == 2)
+            dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_CLOSED, "fatal alert received: %s (%u)",
+                               alert_name(pt->data[1]), pt->data[1]);
+        return false; /* warnings change nothing */
+    case DK__CT_HANDSHAKE:
+        /* The peer's Finished again: it missed our final flight. */
+        if (p->flight_kept) {
+            if (!*resent)
+                resend_flight(p);
+            *resent = true;
+        }
+        /* Otherwise a ClientHello (HelloRequest) is renegotiation, which
+         * these sessions never do. It is ignored, not declined: OpenSSL
+         * ends the session on a no_renegotiation warning (handshake_failure)
+         * while ignored, it gives up renegotiating and the session goes on. */
+        return false;
+    default: return false;
     }
 }
 
-/* Gives one datagram to the library, through the gate. Returns true when
- * the library authenticated something in it (a record read, or the
- * handshake completed): only that counts as activity for the idle timer. */
+/* Opens the records of a datagram that passed the gate with the core's
+ * keys. Returns true when one of them authenticated. */
+static bool core_records(dk_dtls_peer *p, const uint8_t *d, size_t len)
+{
+    dk_udp_peer *u = p->udp;
+    dk__pkt *pkt = NULL; /* reused until a record goes into the queue */
+    bool auth = false, resent = false;
+    for (size_t off = 0; len - off >= DK__REC_HDR && p->status == DK_DTLS_CONNECTED;) {
+        const uint8_t *r = d + off;
+        size_t rl = DK__REC_HDR + ((size_t)r[11] << 8 | r[12]);
+        off += rl;
+        /* Epoch 0 after the hand-off is the peer's handshake retransmission;
+         * its epoch-1 Finished says the same with authentication. */
+        if (r[3] != 0 || r[4] != 1)
+            continue;
+        if (!pkt && !(pkt = dk__pool_get(u->pool, rl))) {
+            u->st.dropped_queue_full++;
+            break;
+        }
+        size_t n = 0;
+        switch (dk__record_open(&p->rec, r, rl, pkt->data, &n)) {
+        case DK__OPEN_OK:
+            auth = true;
+            if (on_record(p, r[0], pkt, n, &resent))
+                pkt = NULL;
+            break;
+        case DK__OPEN_REPLAY: p->rec_replayed++; break;
+        case DK__OPEN_BAD: p->rec_rejected++; break; /* RFC 6347 4.1.2.7: silently */
+        case DK__OPEN_NOMEM: u->st.dropped_queue_full++; break;
+        }
+    }
+    if (pkt)
+        dk__pool_put(u->pool, pkt);
+    return auth;
+}
+
+/* ------------------------------------------------------------ hand-off */
+
+/* Test hook (tests set it): at each hand-off, a record the core seals as
+ * the peer would is fed to the library, which must read it back. */
+bool dk__handoff_selftest;
+dk__handoff_counters dk__handoff_stats;
+
+static void selftest(dk_dtls_peer *p, size_t cap)
+{
+    static const char msg[] = "dtlskit hand-off self-test";
+    uint8_t rec[DK__REC_HDR + 8 + sizeof msg + 16], back[256];
+    size_t n = 0, got = 0;
+    char reason[DK__REASON_CAP];
+    /* The record is read by the library and discarded, never sent, so its
+     * nonce never appears on the wire. 2^33 - 1: wolfSSL 5.5.4 silently
+     * drops records further ahead of its window. */
+    bool ok = dk__record_seal_as_peer(&p->rec, DK__CT_APP_DATA, 0x1FFFFFFFFull,
+                                      (const uint8_t *)msg, sizeof msg, rec, &n) == DK_OK;
+    if (ok) {
+        DK__BK->session->feed(p->bs, rec, n);
+        ok = DK__BK->session->read(p->bs, back, cap < sizeof back ? cap : sizeof back, &got, reason,
+                                   sizeof reason) == DK_OK &&
+             got == sizeof msg && memcmp(back, msg, sizeof msg) == 0;
+    }
+    atomic_fetch_add(ok ? &dk__handoff_stats.selftest_ok : &dk__handoff_stats.selftest_failed, 1);
+}
+
+/* The library finished the handshake on the datagram `d` (`len` bytes fed):
+ * take the session over. The library's epoch-1 record in it (the peer's
+ * Finished, which the library authenticated) must open under the keys the
+ * core derived: a check of the whole derivation, on every hand-off. */
+static dk_err handoff(dk_dtls_peer *p, const uint8_t *d, size_t len, char *why, size_t why_cap)
+{
+    dk_bk_secrets sec;
+    memset(&sec, 0, sizeof sec);
+    dk_err e = DK__BK_HAS(session, export_secrets) ? DK__BK->session->export_secrets(p->bs, &sec)
+                                                   : DK_ERR_UNAVAILABLE;
+    if (e == DK_OK) {
+        bool server = p->ctx->role == DK_BK_SERVER;
+        e = dk__record_init(&p->rec, server ? &p->ctx->aead_cache : NULL, server, &sec,
+                            p->sent_epoch1 ? p->sent_seq1 + 1 : 0);
+        if (e == DK_ERR_UNAVAILABLE)
+            snprintf(why, why_cap, "suite 0x%04X cannot be protected by the core", sec.suite);
+    } else {
+        snprintf(why, why_cap, "the library did not export the session's secrets");
+    }
+    explicit_bzero(&sec, sizeof sec);
+    if (e != DK_OK)
+        return e;
+    size_t checked = 0;
+    for (size_t off = 0; len - off >= DK__REC_HDR;) {
+        const uint8_t *r = d + off;
+        size_t rl = DK__REC_HDR + ((size_t)r[11] << 8 | r[12]);
+        off += rl;
+        if (r[3] != 0 || r[4] != 1 || rl > 512)
+            continue;
+        uint8_t plain[512];
+        size_t n;
+        if (dk__record_open(&p->rec, r, rl, plain, &n) != DK__OPEN_OK) {
+            snprintf(why, why_cap, "the peer's Finished does not open with the derived keys");
+            return DK_ERR_INTERNAL;
+        }
+        checked++;
+    }
+    atomic_fetch_add(
+        checked ? &dk__handoff_stats.finished_checked : &dk__handoff_stats.finished_unseen, 1);
+    if (dk__handoff_selftest)
+        selftest(p, len + 1);
+    return DK_OK;
+}
+
+/* Application records the library read ahead with the Finished. */
+static bool drain_library(dk_dtls_peer *p, size_t datagram_len)
+{
+    dk_udp_peer *u = p->udp;
+    bool auth = false;
+    for (int i = 0; i < DK__GATE_DGRAM_RECORDS; i++) {
+        dk__pkt *pkt = dk__pool_get(u->pool, datagram_len + 1);
+        size_t n = 0;
+        char reason[DK__REASON_CAP];
+        if (!pkt)
+            break;
+        if (DK__BK->session->read(p->bs, pkt->data, datagram_len + 1, &n, reason, sizeof reason) !=
+            DK_OK) {
+            dk__pool_put(u->pool, pkt);
+            break;
+        }
+        auth = true;
+        bool resent = false;
+        if (!on_record(p, DK__CT_APP_DATA, pkt, n, &resent))
+            dk__pool_put(u->pool, pkt);
+    }
+    return auth;
+}
+
+/* The handshake completed on a datagram of `len` bytes (`fed` of them given
+ * to the library): hand the session over to the core and free the
+ * library's state. */
+static void connected(dk_dtls_peer *p, const uint8_t *d, size_t fed, size_t len)
+{
+    char why[DK__REASON_CAP] = "";
+    dk_err e = handoff(p, d, fed, why, sizeof why);
+    if (e != DK_OK) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, e, "cannot take over the session: %s",
+                           why[0] ? why : dk_strerror(e));
+        return;
+    }
+    p->status = DK_DTLS_CONNECTED;
+    if (p->ledger && p->ledger_state == DK__LS_HANDSHAKE) {
+        dk__ledger_promote(p->ledger, dk__udp_peer_remote(p->udp), p->ledger_prefix);
+        p->ledger_state = DK__LS_SESSION;
+    }
+    (void)drain_library(p, len);
+    p->cipher = DK__BK_HAS(session, cipher) ? DK__BK->session->cipher(p->bs) : "";
+    /* Only a client, or a server that asked for one, can be asked for the
+     * peer's certificate: a plain server session keeps none. */
+    if ((p->ctx->role == DK_BK_CLIENT || p->ctx->verify_peer) && DK__BK_HAS(session, peer_chain)) {
+        dk_bk_cert **certs = NULL;
+        size_t n = 0;
+        if (DK__BK->session->peer_chain(p->bs, &certs, &n) == DK_OK) {
+            dk_cert *c = n ? dk__cert_new() : NULL;
+            for (size_t i = 0; i < n; i++) {
+                if (c && dk__cert_push(c, certs[i]) == DK_OK)
+                    continue;
+                DK__BK->cert->free(certs[i]); /* out of memory: no chain */
+                dk_cert_free(c);
+                c = NULL;
+            }
+            free(certs);
+            p->peer_cert = c;
+        }
+    }
+    release_library(p);
+    /* What this side sent in the completing step is the final flight when
+     * it holds our Finished (epoch 1): kept to answer a retransmission. */
+    p->capture = false;
+    bool final = false;
+    for (uint32_t off = 0; p->flight_len - off >= 2;) {
+        size_t n = (size_t)p->flight[off] << 8 | p->flight[off + 1];
+        const uint8_t *dg = p->flight + off + 2;
+        for (size_t ro = 0; n - ro >= DK__REC_HDR;
+             ro += DK__REC_HDR + ((size_t)dg[ro + 11] << 8 | dg[ro + 12]))
+            final |= dg[ro + 3] == 0 && dg[ro + 4] == 1;
+        off += 2 + (uint32_t)n;
+    }
+    if (final) {
+        p->flight_kept = true; /* until the handshake's deadline at most */
+        uint8_t *fit = realloc(p->flight, p->flight_len);
+        if (fit) {
+            p->flight = fit;
+            p->flight_cap = p->flight_len;
+        }
+    } else {
+        drop_flight(p);
+        p->hs_deadline = 0;
+    }
+    p->max_payload = estimate_payload(p);
+}
+
+/* Gives one datagram to the library, through the gate, or opens it with the
+ * core's record layer once the session was handed over. Returns true when
+ * something in it authenticated (a record opened, or the handshake
+ * completed): only that counts as activity for the idle timer. */
 static bool process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
 {
     /* An epoch-0 ClientHello on a connected server session is the client
@@ -417,24 +737,32 @@ static bool process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
     size_t n = dk__gate_filter(&p->gate, p->status == DK_DTLS_CONNECTED, pkt->data, pkt->len);
     if (n == 0)
         return false; /* empty, malformed or out of place: never reaches the library */
-    DK__BK->session->feed(SESS(p), pkt->data, n);
-    bool auth = false;
-    if (p->status == DK_DTLS_HANDSHAKING) {
-        char reason[DK__REASON_CAP];
-        reason[0] = '\0';
-        dk_err e = DK__BK->session->handshake(SESS(p), reason, sizeof reason);
-        if (e == DK_ERR_WOULD_BLOCK)
-            return false;
-        if (e != DK_OK) {
+    if (p->status == DK_DTLS_CONNECTED)
+        return core_records(p, pkt->data, n);
+    DK__BK->session->feed(p->bs, pkt->data, n);
+    char reason[DK__REASON_CAP];
+    reason[0] = '\0';
+    p->capture = true;
+    p->flight_len = 0;
+    dk_err e = DK__BK->session->handshake(p->bs, reason, sizeof reason);
+    if (e != DK_OK) {
+        p->capture = false;
+        drop_flight(p);
+        if (e != DK_ERR_WOULD_BLOCK)
             handshake_failed(p, e, reason);
-            return false;
-        }
-        connected(p);
-        auth = true;
+        return false;
     }
-    /* Records after the last handshake message (application data sent
-     * right after Finished) are in the same datagram: read them too. */
-    return read_records(p, n) || auth;
+    connected(p, pkt->data, n, pkt->len);
+    if (p->status != DK_DTLS_CONNECTED)
+        return false;
+    /* Records after the Finished (application data sent with it) were kept
+     * from the library by the gate: the core opens them now. */
+    size_t rest = pkt->len - n;
+    if (rest)
+        rest = dk__gate_filter(&p->gate, true, pkt->data + n, rest);
+    if (rest)
+        (void)core_records(p, pkt->data + n, rest);
+    return true;
 }
 
 /* Runs what is due and returns the library's timer (ms, -1: none), so
@@ -446,21 +774,26 @@ static int run_timers(dk_dtls_peer *p, uint64_t now)
                            p->cfg.hs_timeout_ms);
         return -1;
     }
+    if (p->status == DK_DTLS_CONNECTED && p->flight_kept && now >= p->hs_deadline)
+        flight_delivered(p); /* or never will be: stop keeping it */
     if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
         return -1;
-    int bk = DK__BK->session->timeout_ms(SESS(p));
-    if (bk == 0) {
-        char reason[DK__REASON_CAP] = "";
-        dk_err e = DK__BK->session->handle_timeout(SESS(p), reason, sizeof reason);
-        if (e != DK_OK && p->status == DK_DTLS_HANDSHAKING) {
-            handshake_failed(p, e, reason);
-            return -1;
+    int bk = -1;
+    if (p->bs) {
+        bk = DK__BK->session->timeout_ms(p->bs);
+        if (bk == 0) {
+            char reason[DK__REASON_CAP] = "";
+            dk_err e = DK__BK->session->handle_timeout(p->bs, reason, sizeof reason);
+            if (e != DK_OK) {
+                handshake_failed(p, e, reason);
+                return -1;
+            }
+            bk = DK__BK->session->timeout_ms(p->bs);
         }
-        bk = DK__BK->session->timeout_ms(SESS(p));
     }
     if (p->status == DK_DTLS_CONNECTED && p->cfg.idle_timeout_ms > 0 &&
         now - p->last_rx >= (uint64_t)p->cfg.idle_timeout_ms) {
-        DK__BK->session->close_notify(SESS(p));
+        send_alert(p, 1, 0);
         dk__dtls_peer_fail(p, DK_DTLS_DISCONNECTED, DK_ERR_TIMEOUT,
                            "idle timeout: nothing received for %d ms", p->cfg.idle_timeout_ms);
         return -1;
@@ -586,23 +919,15 @@ dk_err dk_dtls_peer_put_packet(dk_dtls_peer *p, const void *data, size_t len)
     if (p->status != DK_DTLS_CONNECTED)
         return DK_FAIL(DK_ERR_STATE, "session is %s, not connected",
                        dk_dtls_status_name(p->status));
-    /* A library may raise the limit after the handshake (mbedTLS keeps a
-     * reduced MTU until the peer's first record): ask again before
-     * refusing. */
-    if (len > (size_t)p->max_payload) {
-        size_t mp = DK__BK->session->max_payload(SESS(p));
-        if (mp)
-            p->max_payload = (int)mp;
-    }
     if (len > (size_t)p->max_payload)
         return DK_FAIL(DK_ERR_TOO_BIG,
                        "%zu bytes: a record within the %d-byte MTU carries at most %d", len,
                        p->cfg.mtu, p->max_payload);
-    char reason[DK__REASON_CAP];
-    reason[0] = '\0';
-    dk_err e = DK__BK->session->write(SESS(p), data, len, reason, sizeof reason);
+    dk_err e = send_record(p, DK__CT_APP_DATA, data, len);
+    if (e == DK_ERR_CLOSED)
+        return DK_FAIL(e, "2^48 records sent: DTLS 1.2 cannot rekey; start a new session");
     if (e != DK_OK)
-        return DK_FAIL(e, "%s", reason[0] ? reason : dk_strerror(e));
+        return DK_FAIL(e, "cannot seal the record: %s", dk_strerror(e));
     return DK_OK;
 }
 
@@ -643,7 +968,7 @@ void dk_dtls_peer_disconnect_from_peer(dk_dtls_peer *p)
     if (!p)
         return;
     if (p->status == DK_DTLS_CONNECTED)
-        DK__BK->session->close_notify(SESS(p));
+        send_alert(p, 1, 0);
     if (p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED) {
         teardown(p);
         p->status = DK_DTLS_DISCONNECTED;
@@ -677,7 +1002,7 @@ uint64_t dk__dtls_peer_deadline(const dk_dtls_peer *p, uint64_t now)
 {
     if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
         return 0;
-    return deadline_from(p, now, DK__BK->session->timeout_ms((dk_bk_session *)(void *)p->session));
+    return deadline_from(p, now, p->bs ? DK__BK->session->timeout_ms(p->bs) : -1);
 }
 
 int dk_dtls_peer_get_timeout_ms(const dk_dtls_peer *p)
@@ -707,15 +1032,10 @@ int dk_dtls_peer_get_max_packet_size(const dk_dtls_peer *p)
 {
     if (!p)
         return 0;
-    if (p->status == DK_DTLS_CONNECTED) {
-        size_t mp = DK__BK->session->max_payload(SESS(p));
-        if (mp)
-            return (int)mp;
-    }
     if (p->max_payload)
         return p->max_payload;
-    /* Not started: assume an IPv6 path. */
-    return p->cfg.mtu - (40 + 8) - RECORD_OVERHEAD;
+    /* Not started: assume an IPv6 path and the largest overhead. */
+    return p->cfg.mtu - (40 + 8) - DK__REC_MAX_OVERHEAD;
 }
 
 void dk_dtls_peer_set_user_data(dk_dtls_peer *p, void *data)
@@ -741,6 +1061,9 @@ dk_err dk_dtls_peer_get_stats(const dk_dtls_peer *p, dk_dtls_peer_stats *out)
     memset(out, 0, sizeof *out);
     out->datagrams_refused = p->gate.dropped;
     out->datagrams_trimmed = p->gate.trimmed;
+    out->records_rejected = p->rec_rejected;
+    out->records_replayed = p->rec_replayed;
+    out->final_flight_resent = p->flight_resent;
     return DK_OK;
 }
 
@@ -760,35 +1083,12 @@ dk_cert *dk_dtls_peer_get_peer_certificate(const dk_dtls_peer *p, dk_err *err)
                                  dk_dtls_status_name(p->status)));
         return NULL;
     }
-    if (!DK__BK_HAS(session, peer_chain)) {
-        dk__set_err(err, DK_FAIL(DK_ERR_UNAVAILABLE, "backend cannot export the peer chain"));
-        return NULL;
-    }
-    dk_bk_cert **certs = NULL;
-    size_t n = 0;
-    dk_err e = DK__BK->session->peer_chain(SESS(p), &certs, &n);
-    if (e != DK_OK) {
-        dk__set_err(err, DK_FAIL(e, "cannot read the peer's certificates"));
-        return NULL;
-    }
-    if (n == 0) {
-        free(certs);
+    if (!p->peer_cert) {
         dk__set_err(err, DK_FAIL(DK_ERR_WOULD_BLOCK, "the peer sent no certificate"));
         return NULL;
     }
-    dk_cert *c = dk__cert_new();
-    for (size_t i = 0; i < n; i++) {
-        if (!c || dk__cert_push(c, certs[i]) != DK_OK) {
-            for (size_t j = c ? i + 1 : i; j < n; j++)
-                DK__BK->cert->free(certs[j]);
-            dk_cert_free(c);
-            c = NULL;
-            break;
-        }
-    }
-    free(certs);
-    dk__set_err(err, c ? DK_OK : DK_FAIL(DK_ERR_NOMEM, "out of memory"));
-    return c;
+    dk__set_err(err, DK_OK);
+    return dk__cert_ref(p->peer_cert);
 }
 
 /* ------------------------------------------------------------- settings */
@@ -832,13 +1132,10 @@ dk_err dk_dtls_peer_set_mtu(dk_dtls_peer *p, int mtu)
     if (e != DK_OK)
         return e;
     p->cfg.mtu = mtu;
-    if (p->session_live) {
-        DK__BK->session->set_mtu(SESS(p), mtu_payload(p));
-        if (p->status == DK_DTLS_CONNECTED)
-            p->max_payload = (int)DK__BK->session->max_payload(SESS(p));
-        else
-            p->max_payload = estimate_payload(p);
-    }
+    if (p->bs)
+        DK__BK->session->set_mtu(p->bs, mtu_payload(p));
+    if (p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED)
+        p->max_payload = estimate_payload(p);
     return DK_OK;
 }
 

@@ -40,6 +40,7 @@ dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role ro
     }
     atomic_init(&c->refs, 1);
     c->role = role;
+    c->aead_cache.cap = DK__AEAD_CACHE_DEFAULT;
     dk_bk_ctx_params p = {.role = role, .rto_initial_ms = rto_initial_ms, .rto_max_ms = rto_max_ms};
     if (role == DK_BK_SERVER) {
         c->key = dk__key_ref(o->key);

@@ -9,6 +9,12 @@
 #include <dtlskit/backend.h>
 #include <dtlskit/crypto.h>
 
+#include "record.h"
+
+/* Expanded AEAD keys a server keeps for its most recently active sessions
+ * (about 2 KB each on OpenSSL); idle ones keep only raw keys. */
+#define DK__AEAD_CACHE_DEFAULT 1024
+
 typedef struct dk__ctx {
     atomic_int refs;
     dk_bk_role role;
@@ -17,6 +23,8 @@ typedef struct dk__ctx {
     dk_cert *chain;
     dk_cert *trusted;
     bool verify_peer;
+    /* Server: its sessions' expanded keys (one thread, see udp.h). */
+    dk__aead_cache aead_cache;
 } dk__ctx;
 
 /* Builds a context for `role` from `opts` (NULL for a client: verify with

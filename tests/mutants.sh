@@ -113,6 +113,47 @@ m connection-refused-ignored openssl tests/check_hostile:timers core/dtls_peer.c
     'if (p->udp->unreachable && unreachable(p))' \
     'if (0 && p->udp->unreachable && unreachable(p))'
 
+# ------------------------------------------------- record layer (core)
+m replay-window-off openssl tests/check_handoff core/record.c \
+    'return back >= DK__REC_WINDOW || (r->rx_bits >> back & 1);' \
+    'return false;'
+m window-moves-before-auth openssl tests/check_handoff:records core/record.c \
+    '    dk_bk_aead *a = expanded(r, &r->r);
+    if (!a)
+        return DK__OPEN_NOMEM;' \
+    '    dk__record_mark(r, seq);
+    dk_bk_aead *a = expanded(r, &r->r);
+    if (!a)
+        return DK__OPEN_NOMEM;'
+m write-seq-not-advanced openssl tests/check_handoff:records core/record.c \
+    'r->write_seq++; /* never reused' \
+    '(void)0; /* never reused'
+m gcm-nonce-constant openssl tests/check_handoff:records core/record.c \
+    '    memcpy(out + DK__REC_HDR, seq8, s->explicit_len);' \
+    '    memset(out + DK__REC_HDR, 0, s->explicit_len);'
+m chacha-nonce-without-seq openssl tests/check_handoff:records core/record.c \
+    'nonce[4 + i] ^= seq8[i];' \
+    'nonce[4 + i] ^= 0;'
+m write-seq-restarts-at-zero openssl tests/check_handoff:session core/dtls_peer.c \
+    'p->sent_epoch1 ? p->sent_seq1 + 1 : 0);' \
+    '0);'
+m final-flight-not-kept openssl tests/check_handoff:session core/dtls_peer.c \
+    '        p->flight_kept = true;' \
+    '        drop_flight(p);'
+m library-kept-after-handoff openssl tests/check_handoff:session core/dtls_peer.c \
+    '    release_library(p);
+    /* What this side sent' \
+    '    /* What this side sent'
+m data-behind-finished-lost openssl tests/check_handoff:session core/dtls_peer.c \
+    '        (void)core_records(p, pkt->data + n, rest);' \
+    '        (void)rest;'
+m fatal-alert-ignored openssl tests/check_handoff:session core/dtls_peer.c \
+    'else if (pt->data[0] == 2)' \
+    'else if (0)'
+m finished-not-checked openssl tests/check_handoff:session core/dtls_peer.c \
+    'if (dk__record_open(&p->rec, r, rl, plain, &n) != DK__OPEN_OK) {' \
+    'if (0) {'
+
 # ---------------------------------------------------------------- run
 available() {
     case "$1" in

@@ -36,6 +36,8 @@ struct tu_relay {
     uint64_t rng;
     held *queue;
     size_t nq;
+    void (*tap)(void *user, bool up, const uint8_t *d, size_t n);
+    void *tap_user;
 };
 
 static uint64_t now_ms(void)
@@ -134,6 +136,8 @@ static void enqueue(tu_relay *r, bool up, const uint8_t *d, size_t n, uint64_t d
 /* One datagram through the impairments of its direction. */
 static void impair(tu_relay *r, bool up, const uint8_t *d, size_t n)
 {
+    if (r->tap)
+        r->tap(r->tap_user, up, d, n);
     tu_impair *im = up ? &r->up : &r->down;
     im->seen++;
     size_t *largest = up ? &r->largest_up : &r->largest_down;
@@ -220,6 +224,21 @@ int tu_relay_release_glued(tu_relay *r)
     r->glued_len = 0;
     r->glued_count = 0;
     return n;
+}
+
+int tu_relay_discard_glued(tu_relay *r)
+{
+    int n = r->glued_count;
+    r->glued_len = 0;
+    r->glued_count = 0;
+    return n;
+}
+
+void tu_relay_tap(tu_relay *r, void (*fn)(void *user, bool up, const uint8_t *d, size_t n),
+                  void *user)
+{
+    r->tap = fn;
+    r->tap_user = user;
 }
 
 void tu_relay_retarget(tu_relay *r, const char *server_ip, int server_port)

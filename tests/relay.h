@@ -34,6 +34,11 @@ void tu_relay_hold_down(tu_relay *r, bool hold);
 /* Sends every held datagram to the client as one datagram; returns how
  * many were glued. */
 int tu_relay_release_glued(tu_relay *r);
+/* Drops every held datagram (a lost flight); returns how many. */
+int tu_relay_discard_glued(tu_relay *r);
+/* Calls `fn` with every datagram the relay receives, before impairments. */
+void tu_relay_tap(tu_relay *r, void (*fn)(void *user, bool up, const uint8_t *d, size_t n),
+                  void *user);
 /* Sends the next client datagrams to another server. */
 void tu_relay_retarget(tu_relay *r, const char *server_ip, int server_port);
 /* Impairments per direction (up: client to server). */

@@ -9,4 +9,5 @@ const struct dk_backend dk_backend_impl = {
     .cert = &dk_mbed_cert_ops,
     .ctx = &dk_mbed_ctx_ops,
     .session = &dk_mbed_session_ops,
+    .aead = &dk_mbed_aead_ops,
 };

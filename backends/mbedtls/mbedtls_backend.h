@@ -15,6 +15,7 @@ extern const dk_bk_key_ops dk_mbed_key_ops;
 extern const dk_bk_cert_ops dk_mbed_cert_ops;
 extern const dk_bk_ctx_ops dk_mbed_ctx_ops;
 extern const dk_bk_session_ops dk_mbed_session_ops;
+extern const dk_bk_aead_ops dk_mbed_aead_ops;
 
 struct dk_bk_key {
     mbedtls_pk_context pk;
@@ -38,6 +39,10 @@ struct dk_bk_ctx {
     bool require_peer_cert;
     unsigned rto_initial_ms, rto_max_ms;
 };
+
+/* Installs the key export callback that feeds export_secrets
+ * (mbedtls_session.c). */
+void dk_mbed_conf_export(mbedtls_ssl_config *conf);
 
 /* The process-wide DRBG, seeded at init; thread-safe (MBEDTLS_THREADING_C). */
 mbedtls_ctr_drbg_context *dk_mbed_drbg(void);

@@ -134,9 +134,10 @@ static int configure(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
     /* mbedTLS gives up once its timer reaches `max`, while the contract
      * keeps retransmitting at the maximum until the core's handshake
      * timeout: mbedTLS gets an unreachable maximum and the session caps
-     * each timer at rto_max_ms (see timer_set in mbedtls_session.c). */
+     * each timer at rto_max_ms (see timer_set in mbedtls_io.c). */
     mbedtls_ssl_conf_handshake_timeout(conf, p->rto_initial_ms, UINT32_MAX);
     mbedtls_ssl_conf_authmode(conf, authmode(p));
+    dk_mbed_conf_export(conf);
     if (p->role == DK_BK_SERVER)
         mbedtls_ssl_conf_dtls_cookies(conf, cookie_write, cookie_check, NULL);
     ret = use_own(c, p, why);

@@ -35,16 +35,6 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
     return len > INT_MAX ? INT_MAX : (int)len;
 }
 
-/* An epoch-0 ClientHello anywhere in the datagram. */
-static bool has_client_hello(const uint8_t *d, size_t n)
-{
-    for (size_t off = 0; off + RECORD_HEADER < n; off += RECORD_HEADER + record_len(d + off))
-        if (d[off] == MBEDTLS_SSL_MSG_HANDSHAKE && d[off + 3] == 0 && d[off + 4] == 0 &&
-            d[off + RECORD_HEADER] == MBEDTLS_SSL_HS_CLIENT_HELLO)
-            return true;
-    return false;
-}
-
 static int bio_recv(void *ctx, unsigned char *buf, size_t cap)
 {
     dk_bk_session *s = ctx;
@@ -53,12 +43,6 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t cap)
     s->in = NULL;
     s->in_len = 0;
     if (!d)
-        return MBEDTLS_ERR_SSL_WANT_READ;
-    /* After its handshake, an mbedTLS server takes a ClientHello from the
-     * same address as a reconnection: it checks the cookie and, valid or
-     * not, resets the session or fails it. Reconnections are the core's
-     * business (a new session), so such datagrams are dropped here. */
-    if (s->server && s->done && has_client_hello(d, n))
         return MBEDTLS_ERR_SSL_WANT_READ;
     /* Like recv() on a UDP socket: a short buffer truncates the datagram. */
     if (n > cap)

@@ -97,6 +97,26 @@ static dk_err mbed_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov 
     return rc == 0 ? DK_OK : DK_ERR_TLS;
 }
 
+/* Through the md layer, which allocates: the PRF runs once per handshake,
+ * not per datagram. */
+static dk_err mbed_hmac_sha384(const void *key, size_t key_len, const dk_bk_iov *parts,
+                               size_t nparts, uint8_t out[48])
+{
+    mbedtls_md_context_t c;
+    mbedtls_md_init(&c);
+    int rc = mbedtls_md_setup(&c, mbedtls_md_info_from_type(MBEDTLS_MD_SHA384), 1);
+    if (rc == 0)
+        rc = mbedtls_md_hmac_starts(&c, key, key_len);
+    for (size_t i = 0; rc == 0 && i < nparts; i++)
+        rc = mbedtls_md_hmac_update(&c, parts[i].data, parts[i].len);
+    if (rc == 0)
+        rc = mbedtls_md_hmac_finish(&c, out);
+    mbedtls_md_free(&c);
+    if (rc == MBEDTLS_ERR_MD_ALLOC_FAILED)
+        return DK_ERR_NOMEM;
+    return rc == 0 ? DK_OK : DK_ERR_TLS;
+}
+
 const dk_bk_library_ops dk_mbed_library_ops = {
     .size = sizeof(dk_bk_library_ops),
     .init = mbed_init,
@@ -105,4 +125,5 @@ const dk_bk_library_ops dk_mbed_library_ops = {
     .random = mbed_random,
     .hmac_sha256 = mbed_hmac_sha256,
     .sha256 = mbed_sha256,
+    .hmac_sha384 = mbed_hmac_sha384,
 };

@@ -1,4 +1,8 @@
-/* mbedTLS backend: one DTLS session driven by the core. */
+/* mbedTLS backend: the handshake of one DTLS session, driven by the core.
+ * The core takes the records over at the hand-off (export_secrets, then
+ * read() drains what mbedTLS read ahead), so nothing here writes records
+ * after the handshake. */
+#include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_internal.h>
 #include <stdio.h>
@@ -7,6 +11,50 @@
 
 #include "mbedtls_backend.h"
 #include "mbedtls_session.h"
+
+/* The session being stepped on this thread. mbedTLS reports derived keys
+ * through a callback of the mbedtls_ssl_config, which all sessions of a
+ * context share: this routes the report to the session whose step
+ * derived them. */
+static _Thread_local dk_bk_session *current;
+
+/* Called once per handshake, inside the step that derives the keys, with
+ * the master secret (the extended one under RFC 7627). mbedTLS ignores the
+ * result. */
+static int export_keys(void *unused, const unsigned char *ms, const unsigned char *kb,
+                       size_t maclen, size_t keylen, size_t ivlen,
+                       const unsigned char client_random[32], const unsigned char server_random[32],
+                       mbedtls_tls_prf_types prf)
+{
+    (void)unused;
+    (void)kb;
+    (void)maclen;
+    (void)keylen;
+    (void)ivlen;
+    (void)prf;
+    dk_bk_session *s = current;
+    if (!s)
+        return 0;
+    memcpy(s->secrets.master_secret, ms, 48);
+    memcpy(s->secrets.client_random, client_random, 32);
+    memcpy(s->secrets.server_random, server_random, 32);
+    s->have_secrets = true;
+    return 0;
+}
+
+void dk_mbed_conf_export(mbedtls_ssl_config *conf)
+{
+    mbedtls_ssl_conf_export_keys_ext_cb(conf, export_keys, NULL);
+}
+
+/* One handshake step with `s` current for export_keys. */
+static int hs_step(dk_bk_session *s)
+{
+    current = s;
+    int ret = mbedtls_ssl_handshake(&s->ssl);
+    current = NULL;
+    return ret;
+}
 
 /* mbedTLS sizes an MTU in 16 bits. */
 static uint16_t mtu16(unsigned mtu)
@@ -38,9 +86,8 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
 {
     s->io = p->io;
     s->rto_max_ms = ctx->rto_max_ms;
-    s->mtu = p->mtu_payload;
-    s->server = p->role == DK_BK_SERVER;
-    s->strict_optional = s->server && ctx->verify_peer && !ctx->require_peer_cert;
+    bool server = p->role == DK_BK_SERVER;
+    s->strict_optional = server && ctx->verify_peer && !ctx->require_peer_cert;
     mbedtls_ssl_init(&s->ssl);
     int ret = mbedtls_ssl_setup(&s->ssl, &ctx->conf);
     if (ret == 0) {
@@ -50,7 +97,7 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
         /* Cookie handoff: the transport id is what the cookie callback
          * sees of the session, so it carries the cookie the core accepted
          * (mbedTLS keeps a copy). */
-        if (s->server)
+        if (server)
             ret = mbedtls_ssl_set_client_transport_id(&s->ssl, p->cookie, p->cookie_len);
         else
             ret = client_names(s, p);
@@ -74,6 +121,8 @@ static void session_fini(dk_bk_session *s)
     s->verify_name = NULL;
     free(s->mismatch);
     s->mismatch = NULL;
+    mbedtls_platform_zeroize(&s->secrets, sizeof s->secrets);
+    s->have_secrets = false;
 }
 
 static void session_feed(dk_bk_session *s, const uint8_t *data, size_t len)
@@ -108,7 +157,7 @@ static int step(dk_bk_session *s)
 {
     int ret, n = 0;
     do
-        ret = mbedtls_ssl_handshake(&s->ssl);
+        ret = hs_step(s);
     while (ret == MBEDTLS_ERR_SSL_WANT_READ && s->in && ++n < MAX_RETRIES);
     return ret;
 }
@@ -192,20 +241,6 @@ static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *o
     }
 }
 
-static dk_err session_write(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
-                            size_t cap)
-{
-    /* len 0 sends an empty application record, a keepalive. */
-    int ret = mbedtls_ssl_write(&s->ssl, data, len);
-    if (ret >= 0 && (size_t)ret == len)
-        return DK_OK;
-    if (ret >= 0)
-        snprintf(reason, cap, "only %d of %zu bytes fit in a record", ret, len);
-    else
-        dk_mbed_reason(ret, "write failed", reason, cap);
-    return DK_ERR_TLS;
-}
-
 static int session_timeout_ms(dk_bk_session *s)
 {
     return dk_mbed_timer_left(s);
@@ -217,36 +252,14 @@ static dk_err session_handle_timeout(dk_bk_session *s, char *reason, size_t cap)
 {
     if (s->done)
         return DK_OK;
-    int ret = mbedtls_ssl_handshake(&s->ssl);
+    int ret = hs_step(s);
     if (ret == 0 || ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
         return DK_OK;
     return dk_mbed_handshake_error(s, ret, reason, cap);
 }
 
-static void session_close_notify(dk_bk_session *s)
-{
-    if (!s->done || s->close_sent)
-        return;
-    s->close_sent = true;
-    (void)mbedtls_ssl_close_notify(&s->ssl);
-}
-
-/* Before the handshake mbedTLS counts the record header only: estimate
- * with the largest expansion of our suites (AES-GCM: explicit nonce and
- * tag), as the contract wants a conservative figure. */
-#define HEADER_NONCE_TAG (13 + 8 + 16)
-
-static size_t session_max_payload(dk_bk_session *s)
-{
-    if (!s->done)
-        return s->mtu > HEADER_NONCE_TAG ? s->mtu - HEADER_NONCE_TAG : 0;
-    int n = mbedtls_ssl_get_max_out_record_payload(&s->ssl);
-    return n > 0 ? (size_t)n : 0;
-}
-
 static void session_set_mtu(dk_bk_session *s, unsigned mtu)
 {
-    s->mtu = mtu;
     mbedtls_ssl_set_mtu(&s->ssl, mtu16(mtu));
 }
 
@@ -288,6 +301,16 @@ static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)
     return DK_OK;
 }
 
+static dk_err session_export_secrets(dk_bk_session *s, dk_bk_secrets *out)
+{
+    int id = s->done ? mbedtls_ssl_get_ciphersuite_id(mbedtls_ssl_get_ciphersuite(&s->ssl)) : 0;
+    if (!s->have_secrets || id <= 0 || id > UINT16_MAX)
+        return DK_ERR_TLS;
+    *out = s->secrets;
+    out->suite = (uint16_t)id;
+    return DK_OK;
+}
+
 const dk_bk_session_ops dk_mbed_session_ops = {
     .size = sizeof(dk_bk_session_ops),
     .session_size = sizeof(struct dk_bk_session),
@@ -296,12 +319,10 @@ const dk_bk_session_ops dk_mbed_session_ops = {
     .feed = session_feed,
     .handshake = session_handshake,
     .read = session_read,
-    .write = session_write,
     .timeout_ms = session_timeout_ms,
     .handle_timeout = session_handle_timeout,
-    .close_notify = session_close_notify,
-    .max_payload = session_max_payload,
     .set_mtu = session_set_mtu,
     .cipher = session_cipher,
     .peer_chain = session_peer_chain,
+    .export_secrets = session_export_secrets,
 };

@@ -16,11 +16,12 @@ struct dk_bk_session {
     bool timer_on;
     uint64_t int_at, fin_at;
     unsigned rto_max_ms;
-    unsigned mtu; /* the MTU budget, for estimates before the handshake */
-    bool server;
     bool done;       /* the handshake completed */
-    bool close_sent; /* close_notify sent */
     bool alert_sent; /* an alert record went out */
+    /* Master secret and randoms from mbedTLS's key export callback
+     * (mbedtls_session.c), kept for export_secrets. */
+    bool have_secrets;
+    dk_bk_secrets secrets;
     /* Server with optional client certificates: one that is sent must
      * still verify (OpenSSL's SSL_VERIFY_PEER), which mbedTLS's OPTIONAL
      * mode does not enforce. */

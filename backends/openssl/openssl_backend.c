@@ -9,4 +9,5 @@ const struct dk_backend dk_backend_impl = {
     .cert = &dk_ossl_cert_ops,
     .ctx = &dk_ossl_ctx_ops,
     .session = &dk_ossl_session_ops,
+    .aead = &dk_ossl_aead_ops,
 };

@@ -12,6 +12,7 @@ extern const dk_bk_key_ops dk_ossl_key_ops;
 extern const dk_bk_cert_ops dk_ossl_cert_ops;
 extern const dk_bk_ctx_ops dk_ossl_ctx_ops;
 extern const dk_bk_session_ops dk_ossl_session_ops;
+extern const dk_bk_aead_ops dk_ossl_aead_ops;
 
 struct dk_bk_key {
     EVP_PKEY *pkey;
@@ -32,6 +33,8 @@ struct dk_bk_ctx {
 
 dk_err dk_ossl_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
                            uint8_t out[32]);
+dk_err dk_ossl_hmac_sha384(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
+                           uint8_t out[48]);
 
 /* Wraps an X509 (reference taken) as a backend certificate. */
 dk_err dk_ossl_cert_wrap(X509 *x, dk_bk_cert **out);

@@ -53,27 +53,9 @@ static int bio_write(BIO *b, const char *data, int len)
     if (len <= 0)
         return 0;
     size_t n = (size_t)len;
-    if (s->empty == 1 && SSL_is_init_finished(s->ssl)) {
-        /* The stand-in for an empty record: it never leaves as is. */
-        uint8_t rec[DK_OSSL_EMPTY_MAX];
-        size_t m = dk_ossl_empty_record(s, (const uint8_t *)data, n, rec);
-        if (m) {
-            s->empty = 2;
-            dk_ossl_flush(s);
-            (void)s->io.send(s->io.user, rec, m);
-            return len;
-        }
-        if (data[0] == 23) { /* application data we could not replace */
-            s->empty = 3;
-            return len;
-        }
-    }
     if (s->pack_len && s->pack_len + n > s->mtu)
         dk_ossl_flush(s);
-    /* Only flights are worth packing: after the handshake a write is one
-     * application record and goes out at once, without a copy. */
-    if (SSL_is_init_finished(s->ssl) || n > s->mtu || n > DK_OSSL_PACK_MAX ||
-        !(s->pack = pack_buffer())) {
+    if (n > s->mtu || n > DK_OSSL_PACK_MAX || !(s->pack = pack_buffer())) {
         dk_ossl_flush(s);                                       /* keep the order */
         (void)s->io.send(s->io.user, (const uint8_t *)data, n); /* alone */
         return len;

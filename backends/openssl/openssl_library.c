@@ -41,18 +41,13 @@ static dk_err ossl_sha256(const void *data, size_t len, uint8_t out[32])
     return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 ? DK_OK : DK_ERR_TLS;
 }
 
-static dk_err ossl_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts,
-                               size_t nparts, uint8_t out[32])
-{
-    return dk_ossl_hmac_sha256(key, key_len, parts, nparts, out);
-}
-
 const dk_bk_library_ops dk_ossl_library_ops = {
     .size = sizeof(dk_bk_library_ops),
     .init = ossl_init,
     .version = ossl_version,
     .caps = ossl_caps,
     .random = ossl_random,
-    .hmac_sha256 = ossl_hmac_sha256,
+    .hmac_sha256 = dk_ossl_hmac_sha256,
     .sha256 = ossl_sha256,
+    .hmac_sha384 = dk_ossl_hmac_sha384,
 };

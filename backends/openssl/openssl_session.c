@@ -255,16 +255,17 @@ static dk_err session_handshake_(dk_bk_session *s, char *reason, size_t cap)
 }
 
 /* SSL_get_error() needs an empty error queue before the call. Every path of
- * this backend that can leave errors queued empties the queue before it
- * returns, so the data path does not pay for a check (ERR_clear_error walks
- * sixteen slots; even ERR_peek_error cost 5% of a datagram). Applications
- * that call OpenSSL themselves on the same thread must clear what they
- * leave, as OpenSSL asks of every caller. */
+ * this backend that can leave errors queued (AEAD failures included)
+ * empties the queue before it returns, so no call pays for a check
+ * (ERR_clear_error walks sixteen slots). Applications that call OpenSSL
+ * themselves on the same thread must clear what they leave, as OpenSSL asks
+ * of every caller. */
 static dk_err session_read_(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len,
                             char *reason, size_t rcap)
 {
-    /* SSL_read_ex, not SSL_read: an empty application record is a
-     * success with 0 bytes, where SSL_read would return 0 as for a failure. */
+    /* Only at the hand-off, for records read ahead with the Finished.
+     * SSL_read_ex, not SSL_read: an empty application record is a success
+     * with 0 bytes, where SSL_read would return 0 as for a failure. */
     size_t got = 0;
     int n = SSL_read_ex(s->ssl, buf, cap, &got);
     if (n == 1) {
@@ -287,35 +288,6 @@ static dk_err session_read_(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *
     }
 }
 
-static const char *session_cipher(dk_bk_session *s);
-
-static dk_err session_write_(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
-                             size_t cap)
-{
-    if (len == 0) {
-        /* OpenSSL cannot write an empty record: one byte goes in, and the
-         * BIO sends an empty record in its place (openssl_records.c). */
-        s->empty = 1;
-        size_t n = 0;
-        int rc = SSL_write_ex(s->ssl, "", 1, &n);
-        bool sent = s->empty == 2;
-        s->empty = 0;
-        if (rc == 1 && sent)
-            return DK_OK;
-        if (rc == 1) {
-            snprintf(reason, cap, "cannot build an empty record for %s", session_cipher(s));
-            return DK_ERR_TLS;
-        }
-        dk_ossl_reason(reason, cap, "write failed");
-        return DK_ERR_TLS;
-    }
-    int n = SSL_write(s->ssl, data, (int)len);
-    if (n == (int)len)
-        return DK_OK;
-    dk_ossl_reason(reason, cap, "write failed");
-    return DK_ERR_TLS;
-}
-
 static int session_timeout_ms(dk_bk_session *s)
 {
     struct timeval tv;
@@ -336,16 +308,6 @@ static dk_err session_handle_timeout_(dk_bk_session *s, char *reason, size_t cap
     return DK_OK;
 }
 
-static void session_close_notify(dk_bk_session *s)
-{
-    if (s->close_sent || !SSL_is_init_finished(s->ssl))
-        return;
-    s->close_sent = true;
-    (void)SSL_shutdown(s->ssl);
-    dk_ossl_flush(s);
-    ERR_clear_error();
-}
-
 /* Every call that may write ends with the collected records sent. */
 static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
 {
@@ -362,24 +324,11 @@ static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *o
     return e;
 }
 
-static dk_err session_write(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
-                            size_t cap)
-{
-    dk_err e = session_write_(s, data, len, reason, cap);
-    dk_ossl_flush(s);
-    return e;
-}
-
 static dk_err session_handle_timeout(dk_bk_session *s, char *reason, size_t cap)
 {
     dk_err e = session_handle_timeout_(s, reason, cap);
     dk_ossl_flush(s);
     return e;
-}
-
-static size_t session_max_payload(dk_bk_session *s)
-{
-    return DTLS_get_data_mtu(s->ssl);
 }
 
 static void session_set_mtu(dk_bk_session *s, unsigned mtu)
@@ -432,6 +381,24 @@ static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)
     return DK_OK;
 }
 
+static dk_err session_export_secrets(dk_bk_session *s, dk_bk_secrets *out)
+{
+    const SSL_CIPHER *c = SSL_get_current_cipher(s->ssl);
+    SSL_SESSION *sess = SSL_get_session(s->ssl);
+    /* With RFC 7627 OpenSSL keeps the extended master secret here. */
+    bool ok = c && sess &&
+              SSL_SESSION_get_master_key(sess, out->master_secret, sizeof out->master_secret) ==
+                  sizeof out->master_secret &&
+              SSL_get_client_random(s->ssl, out->client_random, sizeof out->client_random) ==
+                  sizeof out->client_random &&
+              SSL_get_server_random(s->ssl, out->server_random, sizeof out->server_random) ==
+                  sizeof out->server_random;
+    out->suite = ok ? SSL_CIPHER_get_protocol_id(c) : 0;
+    if (!ok)
+        OPENSSL_cleanse(out, sizeof *out);
+    return ok ? DK_OK : DK_ERR_TLS;
+}
+
 const dk_bk_session_ops dk_ossl_session_ops = {
     .size = sizeof(dk_bk_session_ops),
     .session_size = sizeof(struct dk_bk_session),
@@ -440,12 +407,10 @@ const dk_bk_session_ops dk_ossl_session_ops = {
     .feed = session_feed,
     .handshake = session_handshake,
     .read = session_read,
-    .write = session_write,
     .timeout_ms = session_timeout_ms,
     .handle_timeout = session_handle_timeout,
-    .close_notify = session_close_notify,
-    .max_payload = session_max_payload,
     .set_mtu = session_set_mtu,
     .cipher = session_cipher,
     .peer_chain = session_peer_chain,
+    .export_secrets = session_export_secrets,
 };

@@ -1,4 +1,5 @@
-/* OpenSSL backend: the session state the core allocates for it. */
+/* OpenSSL backend: the session state the core allocates for it, for the
+ * handshake only. */
 #ifndef DK_OPENSSL_SESSION_H
 #define DK_OPENSSL_SESSION_H
 
@@ -20,11 +21,6 @@ struct dk_bk_session {
     unsigned rto_initial_ms, rto_max_ms;
     bool server;
     bool listened; /* server: DTLSv1_listen accepted the ClientHello */
-    bool close_sent;
-    bool verify_peer;
-    /* write() of 0 bytes: the one-byte record OpenSSL writes is swapped
-     * for an empty one (openssl_records.c); 1 armed, 2 sent, 3 failed. */
-    uint8_t empty;
     uint8_t cookie_len;
     uint8_t cookie[DK_OSSL_COOKIE_MAX]; /* the cookie the core verified */
     char alert[48];                     /* last alert received, for reasons */
@@ -33,15 +29,5 @@ struct dk_bk_session {
 /* Sends the records collected so far as one datagram. Every session call
  * ends with it. */
 void dk_ossl_flush(dk_bk_session *s);
-
-/* Largest empty record: header, explicit nonce, tag. */
-#define DK_OSSL_EMPTY_MAX (13 + 8 + 16)
-
-/* Builds in `out` the empty application record that takes the place of
- * record `rec` (same epoch, sequence number and nonce); returns its length,
- * or 0 when `rec` is no application record or the suite is not one this
- * backend allows. */
-size_t dk_ossl_empty_record(dk_bk_session *s, const uint8_t *rec, size_t n,
-                            uint8_t out[DK_OSSL_EMPTY_MAX]);
 
 #endif

@@ -9,4 +9,5 @@ const struct dk_backend dk_backend_impl = {
     .cert = &dk_wolf_cert_ops,
     .ctx = &dk_wolf_ctx_ops,
     .session = &dk_wolf_session_ops,
+    .aead = &dk_wolf_aead_ops,
 };

@@ -16,6 +16,7 @@ extern const dk_bk_key_ops dk_wolf_key_ops;
 extern const dk_bk_cert_ops dk_wolf_cert_ops;
 extern const dk_bk_ctx_ops dk_wolf_ctx_ops;
 extern const dk_bk_session_ops dk_wolf_session_ops;
+extern const dk_bk_aead_ops dk_wolf_aead_ops;
 
 /* A key is kept as its DER encodings, the form every wolfSSL call takes;
  * wolfCrypt key objects are decoded from them only for as long as a

@@ -41,24 +41,10 @@ int dk_wolf_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
      * fails (see session_handshake) rather than confuse the client. */
     if (s->server && !s->cookie_ok && is_hello_verify_request((const uint8_t *)buf, (size_t)sz))
         return sz;
-    int asked = sz; /* what wolfSSL wrote, whatever left in its place */
-    uint8_t empty[DK_WOLF_EMPTY_MAX];
-    if (s->empty == 1 && s->done) {
-        /* The stand-in for an empty record: it never leaves as is. */
-        size_t m = dk_wolf_empty_record(s, (const uint8_t *)buf, (size_t)sz, empty);
-        if (m) {
-            s->empty = 2;
-            buf = (char *)empty;
-            sz = (int)m;
-        } else if (buf[0] == 23) { /* application data we could not replace */
-            s->empty = 3;
-            return sz;
-        }
-    }
     s->sent++;
     dk_wolf_records_sent(s, (const uint8_t *)buf, (size_t)sz);
     /* A send that fails is a datagram lost on the way: retransmission
      * covers it, so report success. */
     (void)s->io.send(s->io.user, (const uint8_t *)buf, (size_t)sz);
-    return asked;
+    return sz;
 }

@@ -87,19 +87,35 @@ static dk_err wolf_sha256(const void *data, size_t len, uint8_t out[32])
     return wc_Sha256Hash(data, (word32)len, out) == 0 ? DK_OK : DK_ERR_TLS;
 }
 
-static dk_err wolf_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts,
-                               size_t nparts, uint8_t out[32])
+static dk_err hmac(int type, const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
+                   uint8_t *out)
 {
     Hmac h;
     if (wc_HmacInit(&h, NULL, INVALID_DEVID) != 0)
         return DK_ERR_TLS;
-    int rc = wc_HmacSetKey(&h, WC_SHA256, key, (word32)key_len);
+    int rc = wc_HmacSetKey(&h, type, key, (word32)key_len);
     for (size_t i = 0; rc == 0 && i < nparts; i++)
         rc = wc_HmacUpdate(&h, parts[i].data, (word32)parts[i].len);
     if (rc == 0)
         rc = wc_HmacFinal(&h, out);
     wc_HmacFree(&h);
     return rc == 0 ? DK_OK : DK_ERR_TLS;
+}
+
+static dk_err wolf_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts,
+                               size_t nparts, uint8_t out[32])
+{
+    return hmac(WC_SHA256, key, key_len, parts, nparts, out);
+}
+
+static dk_err wolf_hmac_sha384(const void *key, size_t key_len, const dk_bk_iov *parts,
+                               size_t nparts, uint8_t out[48])
+{
+#ifdef WOLFSSL_SHA384
+    return hmac(WC_SHA384, key, key_len, parts, nparts, out);
+#else
+    return DK_ERR_UNAVAILABLE;
+#endif
 }
 
 const dk_bk_library_ops dk_wolf_library_ops = {
@@ -110,4 +126,5 @@ const dk_bk_library_ops dk_wolf_library_ops = {
     .random = dk_wolf_random,
     .hmac_sha256 = wolf_hmac_sha256,
     .sha256 = wolf_sha256,
+    .hmac_sha384 = wolf_hmac_sha384,
 };

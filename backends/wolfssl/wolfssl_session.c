@@ -1,4 +1,5 @@
-/* wolfSSL backend: one DTLS session driven by the core. */
+/* wolfSSL backend: the handshake of one DTLS session driven by the core,
+ * which then takes the secrets and protects the records itself. */
 #include "wolfssl_session.h"
 
 #include <arpa/inet.h>
@@ -120,7 +121,6 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
 {
     s->io = p->io;
     s->ctx = ctx;
-    s->mtu = p->mtu_payload;
     s->rto_initial_ms = ctx->rto_initial_ms;
     s->rto_max_ms = ctx->rto_max_ms;
     s->server = p->role == DK_BK_SERVER;
@@ -133,6 +133,8 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
     wolfSSL_SetIOWriteCtx(s->ssl, s);
     wolfSSL_SetCertCbCtx(s->ssl, s);
     wolfSSL_dtls_set_using_nonblock(s->ssl, 1);
+    /* Master secret and randoms stay for export_secrets(). */
+    wolfSSL_KeepArrays(s->ssl);
     int rc = wolfSSL_dtls_set_timeout_max(s->ssl, WOLF_TIMEOUT_MAX);
     if (rc != WOLFSSL_SUCCESS)
         dk_wolf_reason(reason, cap, rc, "session setup refused");
@@ -150,7 +152,6 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
 
 static void session_fini(dk_bk_session *s)
 {
-    dk_wolf_final_flight_free(s);
     wolfSSL_free(s->ssl);
     s->ssl = NULL;
     free(s->host);
@@ -238,14 +239,12 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     if (s->done)
         return DK_OK;
     s->sent = 0;
-    s->flight_len = 0;
-    s->capture = s->server;
     /* wolfSSL_peek() runs the handshake like wolfSSL_connect/accept, and
      * lets wolfSSL read a datagram as large as the size asked (its own
      * handshake reads stop at 1400 bytes); application data that follows
      * the handshake stays for read(). The size is the datagram fed: wolfSSL
      * keeps its input buffer at the largest size ever asked, so asking for
-     * 16 KB each time would cost every idle session 16 KB. */
+     * 16 KB each time would cost every half-open handshake 16 KB. */
     uint8_t scratch[DK_WOLF_MAX_RECORD];
     size_t want = s->in && s->in_len > DK_WOLF_HANDSHAKE_READ ? s->in_len : DK_WOLF_HANDSHAKE_READ;
     if (want > sizeof scratch)
@@ -255,7 +254,6 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     bool empty_sni = s->server && !s->cookie_ok && dk_wolf_hello_arm(s->ssl, s->in, s->in_len);
     int rc = wolfSSL_peek(s->ssl, scratch, (int)want);
     bool sni_skipped = empty_sni && dk_wolf_hello_disarm(s->ssl);
-    s->capture = false;
     if (rc > 0 || wolfSSL_is_init_finished(s->ssl))
         rc = WOLFSSL_SUCCESS;
     if (rc == WOLFSSL_SUCCESS && (s->host || s->ip_len) && !s->leaf_checked) {
@@ -267,7 +265,6 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     if (rc == WOLFSSL_SUCCESS) {
         s->done = true;
         s->rto_ms = 0;
-        dk_wolf_final_flight_trim(s);
         wolfSSL_ERR_clear_error();
         return DK_OK;
     }
@@ -293,23 +290,13 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     return DK_ERR_WOULD_BLOCK;
 }
 
-/* A handshake or ChangeCipherSpec record of epoch 0: the client is
- * retransmitting its last flight. */
-static bool is_client_flight(const uint8_t *d, size_t n)
-{
-    return n > 13 && (d[0] == 22 || d[0] == 20) && d[3] == 0 && d[4] == 0;
-}
-
+/* At the hand-off only: records wolfSSL read ahead with the peer's Finished
+ * (after export_secrets, so the arrays are gone; reading needs none). */
 static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len,
                            char *reason, size_t rcap)
 {
-    bool again = s->flight && s->in && is_client_flight(s->in, s->in_len);
-    s->sent = 0;
     int n = wolfSSL_read(s->ssl, buf, cap > INT_MAX ? INT_MAX : (int)cap);
-    if (again && s->sent == 0)
-        dk_wolf_final_flight_resend(s);
     if (n > 0) {
-        dk_wolf_final_flight_free(s); /* the client finished its handshake */
         *out_len = (size_t)n;
         return DK_OK;
     }
@@ -323,34 +310,6 @@ static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *o
         alert_reason(alert, reason, rcap);
     else
         dk_wolf_reason(reason, rcap, err, "record layer failure");
-    return DK_ERR_TLS;
-}
-
-static const char *session_cipher(dk_bk_session *s);
-
-static dk_err session_write(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
-                            size_t cap)
-{
-    if (len == 0) {
-        /* wolfSSL cannot write an empty record: one byte goes in, and
-         * io_send sends an empty record in its place. */
-        s->empty = 1;
-        int n = wolfSSL_write(s->ssl, "", 1);
-        bool sent = s->empty == 2;
-        s->empty = 0;
-        if (n == 1 && sent)
-            return DK_OK;
-        if (n == 1) {
-            snprintf(reason, cap, "cannot build an empty record for %s", session_cipher(s));
-            return DK_ERR_TLS;
-        }
-        dk_wolf_reason(reason, cap, wolfSSL_get_error(s->ssl, n), "write failed");
-        return DK_ERR_TLS;
-    }
-    int n = wolfSSL_write(s->ssl, data, (int)len);
-    if (n == (int)len)
-        return DK_OK;
-    dk_wolf_reason(reason, cap, wolfSSL_get_error(s->ssl, n), "write failed");
     return DK_ERR_TLS;
 }
 
@@ -379,37 +338,12 @@ static dk_err session_handle_timeout(dk_bk_session *s, char *reason, size_t cap)
     return DK_OK;
 }
 
-static void session_close_notify(dk_bk_session *s)
-{
-    if (s->close_sent || !s->done)
-        return;
-    s->close_sent = true;
-    (void)wolfSSL_shutdown(s->ssl);
-    wolfSSL_ERR_clear_error();
-}
-
-static size_t session_max_payload(dk_bk_session *s)
-{
-    /* Before a cipher is known: record header, explicit nonce and tag of
-     * AES-GCM, the largest of the allowed suites. After: what wolfSSL adds
-     * to one byte of plaintext. */
-    size_t over = 13 + 8 + 16;
-    int one = s->done ? wolfSSL_GetOutputSize(s->ssl, 1) : 0;
-    if (one > 1)
-        over = (size_t)one - 1;
-    size_t max = s->mtu > over ? s->mtu - over : 0;
-    /* wolfSSL also caps a record by its compiled-in MTU (1400 bytes). */
-    int lib = s->done ? wolfSSL_GetMaxOutputSize(s->ssl) : 0;
-    if (lib > 0 && (size_t)lib < max)
-        max = (size_t)lib;
-    return max;
-}
-
+/* Without WOLFSSL_DTLS_MTU (Debian's build) wolfSSL cannot be told an MTU:
+ * it fragments the handshake at its compiled-in 1400 bytes. */
 static void session_set_mtu(dk_bk_session *s, unsigned mtu)
 {
-    /* This wolfSSL build cannot be told an MTU (no wolfSSL_dtls_set_mtu):
-     * the value only bounds max_payload(). */
-    s->mtu = mtu;
+    (void)s;
+    (void)mtu;
 }
 
 static const char *session_cipher(dk_bk_session *s)
@@ -457,6 +391,27 @@ static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)
     return DK_OK;
 }
 
+/* The suite's IANA id (wolfSSL keeps its two bytes), and the master
+ * secret and randoms of the arrays wolfSSL_KeepArrays kept, released here:
+ * nothing after the hand-off needs them. */
+static dk_err session_export_secrets(dk_bk_session *s, dk_bk_secrets *out)
+{
+    unsigned char *ms = NULL, *sr = NULL, *cr = NULL;
+    unsigned ms_len = 0, sr_len = 0, cr_len = 0;
+    int suite = s->done ? wolfSSL_get_current_cipher_suite(s->ssl) : 0;
+    if (suite <= 0 || suite > 0xffff ||
+        wolfSSL_get_keys(s->ssl, &ms, &ms_len, &sr, &sr_len, &cr, &cr_len) != WOLFSSL_SUCCESS ||
+        !ms || !sr || !cr || ms_len != sizeof out->master_secret ||
+        sr_len != sizeof out->server_random || cr_len != sizeof out->client_random)
+        return DK_ERR_TLS;
+    out->suite = (uint16_t)suite;
+    memcpy(out->master_secret, ms, ms_len);
+    memcpy(out->server_random, sr, sr_len);
+    memcpy(out->client_random, cr, cr_len);
+    wolfSSL_FreeArrays(s->ssl);
+    return DK_OK;
+}
+
 const dk_bk_session_ops dk_wolf_session_ops = {
     .size = sizeof(dk_bk_session_ops),
     .session_size = sizeof(struct dk_bk_session),
@@ -465,12 +420,10 @@ const dk_bk_session_ops dk_wolf_session_ops = {
     .feed = session_feed,
     .handshake = session_handshake,
     .read = session_read,
-    .write = session_write,
     .timeout_ms = session_timeout_ms,
     .handle_timeout = session_handle_timeout,
-    .close_notify = session_close_notify,
-    .max_payload = session_max_payload,
     .set_mtu = session_set_mtu,
     .cipher = session_cipher,
     .peer_chain = session_peer_chain,
+    .export_secrets = session_export_secrets,
 };

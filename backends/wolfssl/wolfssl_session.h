@@ -1,4 +1,5 @@
-/* wolfSSL backend: the session state the core allocates for it. */
+/* wolfSSL backend: the session state the core allocates for it, for the
+ * handshake only (the core's record layer takes over after it). */
 #ifndef DK_WOLFSSL_SESSION_H
 #define DK_WOLFSSL_SESSION_H
 
@@ -10,7 +11,6 @@ struct dk_bk_session {
     dk_bk_io io;
     const uint8_t *in; /* the datagram fed and not yet read, or NULL */
     size_t in_len;
-    unsigned mtu;
     /* Retransmission timer in milliseconds, run here because wolfSSL
      * counts whole seconds: rto_ms 0 means stopped. */
     unsigned rto_initial_ms, rto_max_ms;
@@ -20,10 +20,6 @@ struct dk_bk_session {
     bool server;
     bool cookie_ok; /* server: wolfSSL accepted the core's cookie */
     bool done;      /* handshake complete */
-    bool close_sent;
-    /* write() of 0 bytes: the one-byte record wolfSSL writes is swapped
-     * for an empty one (dk_wolf_empty_record); 1 armed, 2 sent, 3 failed. */
-    uint8_t empty;
     /* Client: what the server's certificate must match, a host name or an
      * IP literal (4 or 16 bytes), checked in dk_wolf_verify_cb. */
     char *host; /* allocated for clients only: servers hold many sessions */
@@ -32,11 +28,6 @@ struct dk_bk_session {
     bool leaf_checked; /* the callback matched the leaf against them */
     int verify_err;    /* first certificate verification failure */
     char *mismatch;    /* the names the certificate is for, on a name mismatch */
-    /* Server: the datagrams of the last handshake step, kept after the
-     * handshake for resending (see dk_wolf_final_flight_*). */
-    bool capture;
-    uint8_t *flight;
-    size_t flight_len, flight_cap;
     /* Epoch and sequence number of the last record wolfSSL sent. */
     bool tx_seen;
     uint16_t tx_epoch;
@@ -48,29 +39,8 @@ int dk_wolf_io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx);
 int dk_wolf_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx);
 
 /* Records wolfSSL sends (wolfssl_records.c): notes their epoch and
- * sequence number, and keeps them while `capture` is set. */
+ * sequence number. */
 void dk_wolf_records_sent(dk_bk_session *s, const uint8_t *d, size_t n);
-
-/* wolfSSL 5.5.4's DTLS 1.2 server does not resend its last flight
- * (ChangeCipherSpec, Finished) when the client retransmits its own because
- * that flight was lost: the client then waits until its handshake timeout.
- * The server keeps the datagrams of each handshake step (capture), and
- * after the handshake resends those of the last one when the client's
- * flight comes again and wolfSSL answers nothing. */
-void dk_wolf_final_flight_resend(dk_bk_session *s);
-void dk_wolf_final_flight_free(dk_bk_session *s);
-/* Gives back what the buffer holds beyond the final flight. */
-void dk_wolf_final_flight_trim(dk_bk_session *s);
-
-/* Largest empty record: header, explicit nonce, tag. */
-#define DK_WOLF_EMPTY_MAX (13 + 8 + 16)
-
-/* Builds in `out` the empty application record that takes the place of
- * record `rec` (same epoch, sequence number and nonce); returns its length,
- * or 0 when `rec` is no application record or the suite is not one this
- * backend allows. */
-size_t dk_wolf_empty_record(dk_bk_session *s, const uint8_t *rec, size_t n,
-                            uint8_t out[DK_WOLF_EMPTY_MAX]);
 
 /* Sends a fatal alert in plaintext after the last record wolfSSL sent, for
  * failures where wolfSSL sends none (a missing client certificate). Only

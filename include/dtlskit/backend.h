@@ -53,7 +53,7 @@
 extern "C" {
 #endif
 
-#define DK_BACKEND_ABI_VERSION 1
+#define DK_BACKEND_ABI_VERSION 2
 
 /* Objects owned by the backend; the core only holds pointers. */
 typedef struct dk_bk_key dk_bk_key;         /* one private or public key */
@@ -88,6 +88,10 @@ typedef struct dk_bk_library_ops {
                           uint8_t out[32]);
     /* SHA-256 of `len` bytes (certificate fingerprints). */
     dk_err (*sha256)(const void *data, size_t len, uint8_t out[32]);
+    /* HMAC-SHA384, as hmac_sha256: the TLS 1.2 PRF of the SHA-384 suites
+     * (AES-256-GCM), which the core runs when it derives record keys. */
+    dk_err (*hmac_sha384)(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
+                          uint8_t out[48]);
 } dk_bk_library_ops;
 
 /* ---------------------------------------------------------------- keys */
@@ -236,11 +240,29 @@ typedef struct dk_bk_session_params {
     size_t cookie_secret_len;
 } dk_bk_session_params;
 
+/* What a finished handshake hands over to the core's record layer. */
+typedef struct dk_bk_secrets {
+    uint16_t suite; /* negotiated cipher suite, IANA id (0xC02B...) */
+    uint8_t master_secret[48];
+    uint8_t client_random[32];
+    uint8_t server_random[32];
+} dk_bk_secrets;
+
 /* All pointers in the parameters are valid during session_ops.init()
- * only: a backend copies what it keeps. */
+ * only: a backend copies what it keeps.
+ *
+ * LIFE OF A SESSION. A backend session only runs the handshake. Once
+ * handshake() returns DK_OK the core calls export_secrets(), drains read()
+ * until DK_ERR_WOULD_BLOCK, copies what the application may still ask
+ * (cipher(), and peer_chain() where it can be asked for) and calls fini():
+ * from then on the core seals and opens every record itself (core/record.c)
+ * with the keys it derives and the aead ops below. The library therefore
+ * never writes a record after the handshake; its memory is released at
+ * the hand-off, not when the session ends. */
 typedef struct dk_bk_session_ops {
     size_t size;
-    /* Bytes of session state the core allocates for each session. */
+    /* Bytes of session state the core allocates for each session, during
+     * its handshake only. */
     size_t session_size;
     /* Initialises a session in core-allocated, zeroed memory `s`. Nothing is
      * sent yet. Errors: DK_ERR_TLS, DK_ERR_NOMEM. On failure fini() is not
@@ -251,11 +273,12 @@ typedef struct dk_bk_session_ops {
     void (*fini)(dk_bk_session *s);
     /* Gives the session one received datagram, after the core's gate
      * (core/gate.h): never empty, only whole records of DTLS 1.2 types,
-     * epochs 0 and 1, handshake fragments within bounds. The bytes stay valid until
-     * the next feed() or fini(); the library consumes the datagram at its
-     * next read (handshake() or read()), and the core always calls read()
-     * or handshake() until DK_ERR_WOULD_BLOCK before feeding the next, or
-     * feeds (NULL, 0) to drop what is left of it (out of memory). */
+     * epochs 0 and 1, handshake fragments within bounds. The bytes stay
+     * valid until the next feed() or fini(); the library consumes the
+     * datagram at its next read (handshake() or read()), and the core
+     * always calls read() or handshake() until DK_ERR_WOULD_BLOCK before
+     * feeding the next, or feeds (NULL, 0) to drop what is left of it (out
+     * of memory). */
     void (*feed)(dk_bk_session *s, const uint8_t *data, size_t len);
     /* Advances the handshake with the input fed so far; sends what the
      * library wants to send through io.send. Returns DK_OK once the
@@ -266,23 +289,15 @@ typedef struct dk_bk_session_ops {
      * cipher...), DK_ERR_CLOSED (close_notify during the handshake),
      * DK_ERR_TLS. A client starts its handshake on the first call. */
     dk_err (*handshake)(dk_bk_session *s, char *reason, size_t reason_cap);
-    /* Decrypts one application record from the input fed so far into `buf`.
-     * `cap` is one more than the length of the datagram fed, which is more
-     * than any record it carries can hold in plaintext: a record is never
-     * returned in two parts. DK_OK with *out_len set (0 for an empty
-     * application record: the core counts it as authenticated activity, so
-     * a backend surfaces empty records where its library lets it),
-     * DK_ERR_WOULD_BLOCK when no record is left, DK_ERR_CLOSED when
-     * close_notify arrived, or a failure (fatal alert...). Records that fail
-     * authentication or are replays are dropped silently, as RFC 6347
-     * 4.1.2.7 requires: they are not failures. */
+    /* After the handshake, at the hand-off only: decrypts one application
+     * record the library already holds (read ahead with the Finished) into
+     * `buf` (`cap` bytes, at least one more than the longest datagram fed).
+     * DK_OK with *out_len set (0 for an empty record), DK_ERR_WOULD_BLOCK
+     * when nothing is left, or any failure (the core then stops draining).
+     * The core's test hook also feeds a record it sealed itself and reads it
+     * back here, to prove both record layers agree. */
     dk_err (*read)(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len, char *reason,
                    size_t reason_cap);
-    /* Encrypts `len` bytes as one record in one datagram sent through
-     * io.send. The core has checked len <= max_payload(). `len` 0 sends an
-     * empty application record (a keepalive). DK_OK or a failure. */
-    dk_err (*write)(dk_bk_session *s, const uint8_t *data, size_t len, char *reason,
-                    size_t reason_cap);
     /* Milliseconds until the library's handshake retransmission timer
      * expires (0: now), or -1 when it is not running. */
     int (*timeout_ms)(dk_bk_session *s);
@@ -290,12 +305,7 @@ typedef struct dk_bk_session_ops {
      * the timer (up to rto_max_ms). DK_OK, or a failure when the library
      * gives up. Called only when timeout_ms() returned 0. */
     dk_err (*handle_timeout)(dk_bk_session *s, char *reason, size_t reason_cap);
-    /* Sends a close_notify alert (best effort, once). */
-    void (*close_notify)(dk_bk_session *s);
-    /* Largest plaintext that write() turns into one datagram within the MTU
-     * with the negotiated cipher (before that: a conservative estimate). */
-    size_t (*max_payload)(dk_bk_session *s);
-    /* Changes the MTU budget of a live session. */
+    /* Changes the MTU budget of a session still in its handshake. */
     void (*set_mtu)(dk_bk_session *s, unsigned mtu_payload);
     /* Negotiated cipher suite name, "" before the handshake; a string with
      * static storage duration (the core keeps the pointer). */
@@ -304,7 +314,45 @@ typedef struct dk_bk_session_ops {
      * *out is a malloc'd array of *n certificates, each freed with
      * cert_ops.free. DK_OK with *n == 0 when none. */
     dk_err (*peer_chain)(dk_bk_session *s, dk_bk_cert ***out, size_t *n);
+    /* After handshake() returned DK_OK: the negotiated suite (one the core
+     * can protect: dk__record_suite_known() in core/record.h lists them),
+     * the master secret (the extended one when RFC 7627 was negotiated) and
+     * both hello randoms. DK_ERR_TLS when the library will not tell. */
+    dk_err (*export_secrets)(dk_bk_session *s, dk_bk_secrets *out);
 } dk_bk_session_ops;
+
+/* ---------------------------------------------------------------- AEAD */
+
+/* The AEAD algorithms of the core's record layer. Nonces are 12 bytes;
+ * the core builds them (RFC 5288 section 3, RFC 7905 section 2, RFC 6655). */
+typedef enum dk_bk_aead_alg {
+    DK_BK_AES_128_GCM = 1,       /* key 16, tag 16 */
+    DK_BK_AES_256_GCM = 2,       /* key 32, tag 16 */
+    DK_BK_CHACHA20_POLY1305 = 3, /* key 32, tag 16 */
+    DK_BK_AES_128_CCM_8 = 4,     /* key 16, tag 8 */
+} dk_bk_aead_alg;
+
+typedef struct dk_bk_aead dk_bk_aead; /* one expanded key, backend-owned */
+
+typedef struct dk_bk_aead_ops {
+    size_t size;
+    /* Expands `key` (key schedule, tables): done once per key, so that an
+     * active session pays no set-up per record. DK_ERR_UNAVAILABLE for an
+     * algorithm this library build lacks, DK_ERR_NOMEM, DK_ERR_TLS. */
+    dk_err (*create)(dk_bk_aead_alg alg, const uint8_t *key, size_t key_len, dk_bk_aead **out);
+    /* Encrypts `len` bytes of `in` into `out` and appends the tag: `out`
+     * receives len + tag bytes. `in` may equal `out` (in place); otherwise
+     * they do not overlap. `len` may be 0. DK_OK or DK_ERR_TLS. */
+    dk_err (*seal)(dk_bk_aead *a, const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                   const uint8_t *in, size_t len, uint8_t *out);
+    /* Checks and decrypts `len` bytes of `in` (ciphertext, then the tag; the
+     * core guarantees len >= tag) into `out` (len - tag bytes; `in` may
+     * equal `out`). DK_OK, or DK_ERR_TLS when the tag does not verify: the
+     * core then discards `out` unread. Must not allocate per call. */
+    dk_err (*open)(dk_bk_aead *a, const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+                   const uint8_t *in, size_t len, uint8_t *out);
+    void (*free)(dk_bk_aead *a);
+} dk_bk_aead_ops;
 
 /* ------------------------------------------------------------- backend */
 
@@ -316,6 +364,7 @@ struct dk_backend {
     const dk_bk_cert_ops *cert;
     const dk_bk_ctx_ops *ctx;
     const dk_bk_session_ops *session;
+    const dk_bk_aead_ops *aead;
 };
 
 /* Defined by the one backend compiled into the library. */

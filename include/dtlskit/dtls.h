@@ -79,12 +79,18 @@ typedef struct dk_dtls_server_stats {
 
 /** What the core's gate kept from a session's TLS library. */
 typedef struct dk_dtls_peer_stats {
-    uint64_t datagrams_refused; /**< dropped whole: empty, malformed, or out of
-                                     place (far-future epoch or message, an
-                                     unauthenticated alert on a connected
-                                     session, over a handshake's budget) */
-    uint64_t datagrams_trimmed; /**< fed only up to their first bad record */
-    uint64_t reserved[6];
+    uint64_t datagrams_refused;   /**< dropped whole: empty, malformed, or out of
+                                       place (far-future epoch or message, an
+                                       unauthenticated alert on a connected
+                                       session, over a handshake's budget) */
+    uint64_t datagrams_trimmed;   /**< fed only up to their first bad record */
+    uint64_t records_rejected;    /**< records of a connected session that failed
+                                       authentication (dropped silently) */
+    uint64_t records_replayed;    /**< duplicates, or older than the 64-record
+                                       anti-replay window (dropped) */
+    uint64_t final_flight_resent; /**< the peer missed our final flight and
+                                       it was sent again */
+    uint64_t reserved[3];
 } dk_dtls_peer_stats;
 
 /* ------------------------------------------------------------- server */
