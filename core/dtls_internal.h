@@ -105,6 +105,9 @@ typedef struct dk__handoff_counters {
     atomic_ullong finished_checked, finished_unseen, selftest_ok, selftest_failed;
 } dk__handoff_counters;
 extern bool dk__handoff_selftest;
+/* Test hook: flips a bit of every exported master secret, which the check
+ * of the peer's Finished must catch. */
+extern bool dk__handoff_corrupt;
 extern dk__handoff_counters dk__handoff_stats;
 
 /* A new session object able to hold a backend session. */

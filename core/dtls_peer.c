@@ -567,6 +567,7 @@ static bool core_records(dk_dtls_peer *p, const uint8_t *d, size_t len)
 /* Test hook (tests set it): at each hand-off, a record the core seals as
  * the peer would is fed to the library, which must read it back. */
 bool dk__handoff_selftest;
+bool dk__handoff_corrupt;
 dk__handoff_counters dk__handoff_stats;
 
 static void selftest(dk_dtls_peer *p, size_t cap)
@@ -601,6 +602,8 @@ static dk_err handoff(dk_dtls_peer *p, const uint8_t *d, size_t len, char *why, 
                                                    : DK_ERR_UNAVAILABLE;
     if (e == DK_OK) {
         bool server = p->ctx->role == DK_BK_SERVER;
+        if (dk__handoff_corrupt)
+            sec.master_secret[0] ^= 1;
         e = dk__record_init(&p->rec, server ? &p->ctx->aead_cache : NULL, server, &sec,
                             p->sent_epoch1 ? p->sent_seq1 + 1 : 0);
         if (e == DK_ERR_UNAVAILABLE)

@@ -178,67 +178,24 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     return DK_OK;
 }
 
-/* Reads the next record itself when none is half read, to see the empty
- * application records that mbedtls_ssl_read() skips (it reads on past an
- * empty record, so one alone in its datagram vanished). Any other record
- * is handed back (keep_current_message) for mbedtls_ssl_read() to handle
- * as usual. Returns 1 for an empty application record, 0 when
- * mbedtls_ssl_read() should go on, or an mbedTLS error. */
-static int next_record(dk_bk_session *s)
-{
-    mbedtls_ssl_context *ssl = &s->ssl;
-    if (ssl->state != MBEDTLS_SSL_HANDSHAKE_OVER || ssl->in_offt)
-        return 0;
-    int ret, n = 0;
-    do
-        ret = mbedtls_ssl_read_record(ssl, 1);
-    while (ret == MBEDTLS_ERR_SSL_WANT_READ && s->in && ++n < MAX_RETRIES);
-    if (ret != 0)
-        return ret;
-    if (ssl->in_msgtype == MBEDTLS_SSL_MSG_APPLICATION_DATA && ssl->in_msglen == 0) {
-        /* mbedTLS fails a fifth empty record in a row as an attack; here
-         * they are keepalives, each one authenticated like any record. */
-        ssl->nb_zero = 0;
-        return 1;
-    }
-    ssl->keep_current_message = 1;
-    return 0;
-}
-
+/* At the hand-off only: what mbedTLS read ahead with the Finished (the
+ * core opens every later record itself, empty ones included). */
 static dk_err session_read(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len,
                            char *reason, size_t rcap)
 {
-    int ret = next_record(s);
-    if (ret == 1) {
-        *out_len = 0;
-        return DK_OK;
-    }
-    int n = 0;
-    if (ret == 0) {
-        do
-            ret = mbedtls_ssl_read(&s->ssl, buf, cap);
-        while (ret == MBEDTLS_ERR_SSL_WANT_READ && s->in && ++n < MAX_RETRIES);
-    }
+    int ret, n = 0;
+    do
+        ret = mbedtls_ssl_read(&s->ssl, buf, cap);
+    while (ret == MBEDTLS_ERR_SSL_WANT_READ && s->in && ++n < MAX_RETRIES);
     if (ret > 0) {
         *out_len = (size_t)ret;
         return DK_OK;
     }
-    switch (ret) {
-    case 0:
-        /* An empty record after one mbedtls_ssl_read() read past (our
-         * receive callback never reports end of file). */
-        *out_len = 0;
-        return DK_OK;
-    case MBEDTLS_ERR_SSL_WANT_READ:
-    case MBEDTLS_ERR_SSL_WANT_WRITE:
-    case MBEDTLS_ERR_SSL_TIMEOUT: return DK_ERR_WOULD_BLOCK;
-    case MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: return DK_ERR_CLOSED;
-    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
-        snprintf(reason, rcap, "peer sent alert: %s",
-                 s->ssl.in_msg ? dk_mbed_alert_name(s->ssl.in_msg[1]) : "unknown");
-        return DK_ERR_TLS;
-    default: dk_mbed_reason(ret, "record layer failure", reason, rcap); return DK_ERR_TLS;
-    }
+    if (ret == 0 || ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE ||
+        ret == MBEDTLS_ERR_SSL_TIMEOUT)
+        return DK_ERR_WOULD_BLOCK;
+    dk_mbed_reason(ret, "record layer failure", reason, rcap);
+    return DK_ERR_TLS;
 }
 
 static int session_timeout_ms(dk_bk_session *s)
