@@ -101,7 +101,7 @@ static void deliver(void *arg, const uint8_t *d, size_t n)
             dk_dtls_peer_poll(p);
         return;
     }
-    if (!p->session_live)
+    if (p->status != DK_DTLS_HANDSHAKING && p->status != DK_DTLS_CONNECTED)
         return;
 #endif
     dk__udp_peer_enqueue(r->udp, &r->udp->remote, d, n);
@@ -133,7 +133,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .role = DK_BK_CLIENT, .sni = "localhost", .verify_name = "localhost"};
     if (dk__dtls_peer_start(p, "fuzz", udp, ctx, &cfg, &params) == DK_OK) {
         char reason[200];
-        DK__BK->session->handshake((dk_bk_session *)(void *)p->session, reason, sizeof reason);
+        DK__BK->session->handshake(p->bs, reason, sizeof reason);
     }
 #endif
     fuzz_each_datagram(data, size, deliver, &r);

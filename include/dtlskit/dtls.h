@@ -77,7 +77,8 @@ typedef struct dk_dtls_server_stats {
                                                restarted, RFC 6347 4.2.8) */
 } dk_dtls_server_stats;
 
-/** What the core's gate kept from a session's TLS library. */
+/** What the core refused from a session's peer: the gate in front of the
+ *  TLS library during the handshake, the core's record layer after it. */
 typedef struct dk_dtls_peer_stats {
     uint64_t datagrams_refused;   /**< dropped whole: empty, malformed, or out of
                                        place (far-future epoch or message, an
