@@ -199,9 +199,10 @@ static client *establish(int n, int window, int seconds)
             done++;
             pending[i--] = pending[--live];
             if (forget) {
-                /* One record first, as a device reporting in would: it
-                 * also tells the server its final flight arrived. */
-                (void)dk_dtls_peer_put_packet(c->p, "", 0);
+                /* One byte first, as a device reporting in would: it also
+                 * tells the server its final flight arrived. (Not an empty
+                 * record: a native OpenSSL server reads that as the end.) */
+                (void)dk_dtls_peer_put_packet(c->p, "!", 1);
                 stop_dtls(c, false);
             }
         }
@@ -289,7 +290,7 @@ static void run_echo(int n, int size, int window, int seconds, bool raw)
 
 static void run_idle(int n, int seconds)
 {
-    client *cs = establish(n, 64, 300);
+    client *cs = establish(n, 64, 590);
     printf("established %d\n", n);
     fflush(stdout);
     uint64_t end = now_ms() + (uint64_t)seconds * 1000u;
