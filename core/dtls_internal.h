@@ -89,6 +89,7 @@ struct dk_dtls_server {
     dk__cookie_jar jar;
     dk__session_cfg cfg;
     dk__caps caps;
+    unsigned key_cache; /* sessions keeping expanded AEAD keys */
     dk__ledger *ledger;
     dk_udp_server *attached;
     dk_dtls_server_stats stats;

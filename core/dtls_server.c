@@ -37,6 +37,7 @@ dk_dtls_server *dk_dtls_server_new(dk_err *err)
     dk__session_cfg_default(&s->cfg);
     s->cfg.idle_timeout_ms = DK__DEFAULT_SERVER_IDLE_MS;
     dk__caps_default(&s->caps);
+    s->key_cache = DK__AEAD_CACHE_DEFAULT;
     dk__heap_init(&s->timers);
     dk__set_err(err, DK_OK);
     return s;
@@ -68,6 +69,7 @@ static dk_err build_ctx(dk_dtls_server *s, const char *func)
         return err;
     dk__ctx_unref(s->ctx);
     s->ctx = c;
+    c->aead_cache.cap = s->key_cache;
     return DK_OK;
 }
 
@@ -437,6 +439,19 @@ dk_err dk_dtls_server_set_session_limits(dk_dtls_server *s, int total, int per_a
     if (!s)
         return DK_FAIL(DK_ERR_INVALID, "server is NULL");
     return set_limits(__func__, total, per_address, &s->caps.sessions, &s->caps.sessions_per_addr);
+}
+
+dk_err dk_dtls_server_set_key_cache(dk_dtls_server *s, int sessions)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    if (sessions < 0 || sessions > DK__AEAD_CACHE_MAX)
+        return DK_FAIL(DK_ERR_INVALID, "key cache of %d sessions: 0 to %d", sessions,
+                       DK__AEAD_CACHE_MAX);
+    s->key_cache = (unsigned)sessions;
+    if (s->ctx) /* sessions made from an older context keep its cache */
+        dk__aead_cache_set_cap(&s->ctx->aead_cache, s->key_cache);
+    return DK_OK;
 }
 
 dk_err dk_dtls_server_set_ipv6_prefix(dk_dtls_server *s, int bits)

@@ -14,6 +14,7 @@
 /* Expanded AEAD keys a server keeps for its most recently active sessions
  * (about 2 KB each on OpenSSL); idle ones keep only raw keys. */
 #define DK__AEAD_CACHE_DEFAULT 1024
+#define DK__AEAD_CACHE_MAX     (1 << 20)
 
 typedef struct dk__ctx {
     atomic_int refs;

@@ -550,6 +550,47 @@ START_TEST(data_behind_finished)
 }
 END_TEST
 
+/* A key cache of 2 sessions on a server with 6 active clients: expanded
+ * keys are dropped and rebuilt as sessions take turns, and every echo
+ * still arrives. */
+START_TEST(key_cache_bounded)
+{
+    enum { N = 6 };
+    tu_server *s = tu_server_start("127.0.0.1", "server-chain.pem", "server.key", true);
+    ck_assert_int_eq(dk_dtls_server_set_key_cache(s->dtls, -1), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_dtls_server_set_key_cache(NULL, 2), DK_ERR_INVALID);
+    ck_assert_dk_ok(dk_dtls_server_set_key_cache(s->dtls, 2));
+    dk_tls_options *o = tu_client_opts();
+    dk_dtls_peer *c[N];
+    for (int i = 0; i < N; i++)
+        c[i] = tu_client("127.0.0.1", s->port, "localhost", o);
+    ck_assert_int_eq(tu_handshake(s, c, N, 10000), N);
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < N; i++) {
+            char msg[32], buf[32];
+            snprintf(msg, sizeof msg, "round %d client %d", round, i);
+            ck_assert_dk_ok(dk_dtls_peer_put_packet(c[i], msg, strlen(msg)));
+            ck_assert_msg(tu_wait_packet(s, c[i], 3000), "no echo: %s", msg);
+            size_t n = 0;
+            ck_assert_dk_ok(dk_dtls_peer_get_packet(c[i], buf, sizeof buf, &n));
+            ck_assert_uint_eq(n, strlen(msg));
+            ck_assert_ptr_nonnull(s->dtls->ctx);
+            ck_assert_uint_le(s->dtls->ctx->aead_cache.count, 2);
+        }
+    int expanded = 0;
+    for (int i = 0; i < s->npeers; i++)
+        expanded += s->peers[i]->rec.w.aead != NULL;
+    ck_assert_int_le(expanded, 2);
+    /* Shrinking takes effect at once. */
+    ck_assert_dk_ok(dk_dtls_server_set_key_cache(s->dtls, 0));
+    ck_assert_uint_eq(s->dtls->ctx->aead_cache.count, 0);
+    for (int i = 0; i < N; i++)
+        dk_dtls_peer_free(c[i]);
+    dk_tls_options_free(o);
+    tu_server_free(s);
+}
+END_TEST
+
 /* ---------------------------------------------------------- memory */
 
 /* Established sessions whose clients went away: what each costs the server
@@ -570,7 +611,7 @@ START_TEST(idle_session_heap)
         warm = tu_client("127.0.0.1", s->port, "localhost", o);
         ck_assert_int_eq(tu_handshake(s, &warm, 1, 10000), 1);
     }
-    dk__aead_cache_set_cap(&s->dtls->ctx->aead_cache, 4);
+    ck_assert_dk_ok(dk_dtls_server_set_key_cache(s->dtls, 4));
     tu_run_for(s, &warm, 1, 20);
     dk_dtls_server_stats st0;
     dk_dtls_server_get_stats(s->dtls, &st0);
@@ -623,6 +664,7 @@ int main(void)
     tcase_add_test(tc, sequence_exhausted);
     tcase_add_test(tc, final_flight_lost);
     tcase_add_test(tc, data_behind_finished);
+    tcase_add_test(tc, key_cache_bounded);
     tcase_add_test(tc, idle_session_heap);
     suite_add_tcase(s, tc);
     printf("backend: %s (%s)\n", dk_backend_name(), dk_backend_version());

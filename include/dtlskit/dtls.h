@@ -177,6 +177,14 @@ DK_API dk_err dk_dtls_server_set_handshake_limits(dk_dtls_server *server, int to
  *  0 removes a cap. */
 DK_API dk_err dk_dtls_server_set_session_limits(dk_dtls_server *server, int total, int per_address);
 
+/** How many of the server's connected sessions keep their AEAD keys
+ *  expanded (key schedules, GHASH tables: up to about 2 KB a session,
+ *  depending on the backend): the most recently active ones (default 1024).
+ *  The others keep only their raw keys (about 100 bytes) and expand them
+ *  again on their next record, a microsecond or so. 0 to 1048576; 0 keeps
+ *  only the session at work. Any time; takes effect at once. */
+DK_API dk_err dk_dtls_server_set_key_cache(dk_dtls_server *server, int sessions);
+
 /** Prefix length that makes an IPv6 source one "address" for the per-address
  *  caps (default 64: one host usually holds a whole /64). 1 to 128. */
 DK_API dk_err dk_dtls_server_set_ipv6_prefix(dk_dtls_server *server, int bits);
