@@ -567,7 +567,7 @@ START_TEST(key_cache_bounded)
     ck_assert_int_eq(tu_handshake(s, c, N, 10000), N);
     for (int round = 0; round < 3; round++)
         for (int i = 0; i < N; i++) {
-            char msg[32], buf[32];
+            char msg[48], buf[48];
             snprintf(msg, sizeof msg, "round %d client %d", round, i);
             ck_assert_dk_ok(dk_dtls_peer_put_packet(c[i], msg, strlen(msg)));
             ck_assert_msg(tu_wait_packet(s, c[i], 3000), "no echo: %s", msg);
