@@ -50,6 +50,7 @@ struct dk_dtls_peer {
     uint32_t flight_len, flight_cap;
     bool capture;       /* io_send appends to `flight` (the completing step) */
     bool flight_kept;   /* `flight` is the final flight, resent on demand */
+    bool flight_final;  /* a captured datagram held our epoch-1 Finished */
     bool sent_epoch1;   /* the library sent an epoch-1 record */
     uint64_t sent_seq1; /* highest epoch-1 sequence number it sent */
     dk_cert *peer_cert; /* the peer's chain, where the application may ask */

@@ -153,6 +153,7 @@ static void teardown(dk_dtls_peer *p)
     release_library(p);
     dk__record_clear(&p->rec);
     drop_flight(p);
+    p->capture = false;
     dk_cert_free(p->peer_cert);
     p->peer_cert = NULL;
     if (p->udp)
@@ -301,20 +302,22 @@ static void capture(dk_dtls_peer *p, const uint8_t *data, size_t len)
 static dk_err io_send(void *user, const uint8_t *data, size_t len)
 {
     dk_dtls_peer *p = user;
-    for (size_t off = 0; len - off >= DK__REC_HDR;) {
-        const uint8_t *r = data + off;
-        if (r[3] == 0 && r[4] == 1) {
-            uint64_t seq = 0;
-            for (int i = 5; i < 11; i++)
-                seq = seq << 8 | r[i];
-            if (!p->sent_epoch1 || seq > p->sent_seq1)
-                p->sent_seq1 = seq;
-            p->sent_epoch1 = true;
-        }
-        off += DK__REC_HDR + ((size_t)r[11] << 8 | r[12]);
+    bool epoch1 = false;
+    for (size_t off = 0, at = 0; dk__rec_next(data, len, &off); at = off) {
+        const uint8_t *r = data + at;
+        if (!dk__rec_epoch1(r))
+            continue;
+        uint64_t seq = 0;
+        for (int i = 5; i < 11; i++)
+            seq = seq << 8 | r[i];
+        if (!p->sent_epoch1 || seq > p->sent_seq1)
+            p->sent_seq1 = seq;
+        p->sent_epoch1 = epoch1 = true;
     }
-    if (p->capture)
+    if (p->capture) {
         capture(p, data, len);
+        p->flight_final |= epoch1; /* our Finished is in the flight */
+    }
     return dk__udp_peer_send(p->udp, data, len, NULL);
 }
 
@@ -533,13 +536,13 @@ static bool core_records(dk_dtls_peer *p, const uint8_t *d, size_t len)
     dk_udp_peer *u = p->udp;
     dk__pkt *pkt = NULL; /* reused until a record goes into the queue */
     bool auth = false, resent = false;
-    for (size_t off = 0; len - off >= DK__REC_HDR && p->status == DK_DTLS_CONNECTED;) {
-        const uint8_t *r = d + off;
-        size_t rl = DK__REC_HDR + ((size_t)r[11] << 8 | r[12]);
-        off += rl;
+    size_t rl;
+    for (size_t off = 0, at = 0;
+         p->status == DK_DTLS_CONNECTED && (rl = dk__rec_next(d, len, &off)); at = off) {
+        const uint8_t *r = d + at;
         /* Epoch 0 after the hand-off is the peer's handshake retransmission;
          * its epoch-1 Finished says the same with authentication. */
-        if (r[3] != 0 || r[4] != 1)
+        if (!dk__rec_epoch1(r))
             continue;
         if (!pkt && !(pkt = dk__pool_get(u->pool, rl))) {
             u->st.dropped_queue_full++;
@@ -615,11 +618,10 @@ static dk_err handoff(dk_dtls_peer *p, const uint8_t *d, size_t len, char *why, 
     if (e != DK_OK)
         return e;
     size_t checked = 0;
-    for (size_t off = 0; len - off >= DK__REC_HDR;) {
-        const uint8_t *r = d + off;
-        size_t rl = DK__REC_HDR + ((size_t)r[11] << 8 | r[12]);
-        off += rl;
-        if (r[3] != 0 || r[4] != 1 || rl > 512)
+    size_t rl;
+    for (size_t off = 0, at = 0; (rl = dk__rec_next(d, len, &off)); at = off) {
+        const uint8_t *r = d + at;
+        if (!dk__rec_epoch1(r) || rl > 512)
             continue;
         uint8_t plain[512];
         size_t n;
@@ -701,16 +703,7 @@ static void connected(dk_dtls_peer *p, const uint8_t *d, size_t fed, size_t len)
     /* What this side sent in the completing step is the final flight when
      * it holds our Finished (epoch 1): kept to answer a retransmission. */
     p->capture = false;
-    bool final = false;
-    for (uint32_t off = 0; p->flight_len - off >= 2;) {
-        size_t n = (size_t)p->flight[off] << 8 | p->flight[off + 1];
-        const uint8_t *dg = p->flight + off + 2;
-        for (size_t ro = 0; n - ro >= DK__REC_HDR;
-             ro += DK__REC_HDR + ((size_t)dg[ro + 11] << 8 | dg[ro + 12]))
-            final |= dg[ro + 3] == 0 && dg[ro + 4] == 1;
-        off += 2 + (uint32_t)n;
-    }
-    if (final) {
+    if (p->flight_final) {
         p->flight_kept = true; /* until the handshake's deadline at most */
         uint8_t *fit = realloc(p->flight, p->flight_len);
         if (fit) {
@@ -746,6 +739,7 @@ static bool process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
     char reason[DK__REASON_CAP];
     reason[0] = '\0';
     p->capture = true;
+    p->flight_final = false;
     p->flight_len = 0;
     dk_err e = DK__BK->session->handshake(p->bs, reason, sizeof reason);
     if (e != DK_OK) {

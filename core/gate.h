@@ -21,6 +21,24 @@
 #define DK__CT_APP_DATA      23
 #define DK__REC_MAX_CIPHERED (16384 + 2048) /* RFC 5246 6.2.3 */
 
+/* The whole record starting at d[*off] (header included): its length, with
+ * *off moved past it; 0 at the end or when the rest is not a whole record. */
+static inline size_t dk__rec_next(const uint8_t *d, size_t len, size_t *off)
+{
+    if (len - *off < DK__REC_HDR)
+        return 0;
+    size_t rl = DK__REC_HDR + ((size_t)d[*off + 11] << 8 | d[*off + 12]);
+    if (rl > len - *off)
+        return 0;
+    *off += rl;
+    return rl;
+}
+
+static inline bool dk__rec_epoch1(const uint8_t *r)
+{
+    return r[3] == 0 && r[4] == 1;
+}
+
 /* Limits on what a handshake may feed the library. A full DTLS 1.2
  * handshake uses message_seq 0..7 on either side; a peer's messages,
  * certificate chain included, add up to a few kilobytes. */
