@@ -32,6 +32,17 @@ struct dk_tls_options {
     dk_cert *trusted;    /* client: CA chain (NULL: system store) */
     dk_client_auth auth; /* server only */
     dk_cert *client_ca;  /* server only */
+    /* Pre-shared keys. Server: psk_lookup set (psk_hint optional). Client:
+     * psk_identity and psk_key (wiped when the options are freed). */
+    dk_psk_lookup psk_lookup;
+    void *psk_user;
+    char *psk_hint;
+    char *psk_identity;
+    uint8_t psk_key[DK_PSK_KEY_MAX];
+    size_t psk_key_len;
+    /* dk_tls_options_set_cipher_suites(); nsuites 0: the default. */
+    uint16_t suites[32];
+    size_t nsuites;
     /* Client: the backend context made from these options, kept for the
      * next connection (making one per connection costs more than the
      * handshake's own cryptography). Guarded: options may be shared by

@@ -71,7 +71,13 @@ struct dk_dtls_peer {
      * duplicate of it from a client that restarted on the same port. */
     uint8_t hello_random[8];
     const char *cipher; /* static string from the backend */
-    char *reason;       /* allocated when there is one */
+    uint16_t suite;     /* IANA id, once connected */
+    /* PSK: the identity the client sent (server) or ours (client), kept
+     * from the lookup (server) or the hand-off (client) until the object is
+     * reused; psk_state says what became of it. */
+    char *psk_identity;
+    uint8_t psk_state; /* dk__psk_state */
+    char *reason;      /* allocated when there is one */
     int max_payload;
     void *user_data;
     /* Tracking by the DTLS server that took the session in admission mode,
@@ -83,6 +89,15 @@ struct dk_dtls_peer {
     dk_dtls_status reported; /* status when last handed to the caller */
     dk__heap_node timer;
 };
+
+typedef enum dk__psk_state {
+    DK__PSK_NONE = 0,
+    DK__PSK_UNKNOWN = 1,      /* server: the lookup knew no key for the identity */
+    DK__PSK_BAD_IDENTITY = 2, /* server: refused before the lookup */
+    DK__PSK_KEY_TOO_LONG = 3, /* server: the lookup returned more than allowed */
+    DK__PSK_FOUND = 4,        /* server: a key was found (handshake not done) */
+    DK__PSK_USED = 5,         /* a PSK suite was negotiated */
+} dk__psk_state;
 
 struct dk_dtls_server {
     dk_tls_options *opts; /* private clone, so the context can be rebuilt */

@@ -13,6 +13,7 @@
 #include "dtls_internal.h"
 #include "error.h"
 #include "library.h"
+#include "suites.h"
 #include "udp_internal.h"
 
 #define SESS(p) ((p)->bs)
@@ -187,6 +188,10 @@ static void release_all(dk_dtls_peer *p)
     p->reason = NULL;
     p->error = DK_OK;
     p->cipher = "";
+    p->suite = 0;
+    free(p->psk_identity);
+    p->psk_identity = NULL;
+    p->psk_state = DK__PSK_NONE;
     p->max_payload = 0;
 }
 
@@ -327,6 +332,52 @@ static uint64_t io_now(void *user)
     return dk__now_ms();
 }
 
+/* A PSK identity the application may see: RFC 4279 section 5.1 makes it
+ * UTF-8 text; the core passes on 1..128 bytes without NUL or controls. */
+static bool identity_ok(const uint8_t *id, size_t len)
+{
+    if (len == 0 || len > DK_PSK_IDENTITY_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (id[i] < 0x20 || id[i] == 0x7f)
+            return false;
+    return true;
+}
+
+/* Server sessions: the library asks for the key of the identity a client
+ * sent. The identity is kept for the reason of a failure and for
+ * dk_dtls_peer_get_psk_identity(). */
+static size_t io_psk_key(void *user, const uint8_t *identity, size_t identity_len, uint8_t *key,
+                         size_t key_cap)
+{
+    dk_dtls_peer *p = user;
+    if (!p->ctx || !p->ctx->psk_lookup || !key || key_cap == 0)
+        return 0;
+    free(p->psk_identity);
+    p->psk_identity = NULL;
+    p->psk_state = DK__PSK_BAD_IDENTITY;
+    if (!identity_ok(identity, identity_len))
+        return 0;
+    p->psk_identity = malloc(identity_len + 1);
+    if (!p->psk_identity)
+        return 0;
+    memcpy(p->psk_identity, identity, identity_len);
+    p->psk_identity[identity_len] = '\0';
+    if (key_cap > DK_PSK_KEY_MAX)
+        key_cap = DK_PSK_KEY_MAX;
+    uint8_t k[DK_PSK_KEY_MAX];
+    size_t n = p->ctx->psk_lookup(p->ctx->psk_user, p->psk_identity, k, key_cap);
+    if (n == 0 || n > key_cap) {
+        explicit_bzero(k, sizeof k);
+        p->psk_state = n ? DK__PSK_KEY_TOO_LONG : DK__PSK_UNKNOWN;
+        return 0;
+    }
+    memcpy(key, k, n);
+    explicit_bzero(k, sizeof k);
+    p->psk_state = DK__PSK_FOUND;
+    return n;
+}
+
 /* IP and UDP header bytes on this peer's path. */
 static unsigned header_overhead(const dk_udp_peer *udp)
 {
@@ -361,6 +412,7 @@ dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, 
     params.io.user = p;
     params.io.send = io_send;
     params.io.now_ms = io_now;
+    params.io.psk_key = ctx->psk_lookup ? io_psk_key : NULL;
     params.mtu_payload = mtu_payload(p);
     char reason[DK__REASON_CAP] = "";
     p->bs = calloc(1, DK__BK->session->session_size);
@@ -395,6 +447,31 @@ dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, 
 static void handshake_failed(dk_dtls_peer *p, dk_err e, const char *reason)
 {
     const char *why = reason[0] ? reason : dk_strerror(e);
+    switch (p->psk_state) {
+    case DK__PSK_UNKNOWN:
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "unknown PSK identity \"%s\": the lookup has no key for it",
+                           p->psk_identity ? p->psk_identity : "");
+        return;
+    case DK__PSK_BAD_IDENTITY:
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "PSK identity refused: empty, over %d bytes, or not text",
+                           DK_PSK_IDENTITY_MAX);
+        return;
+    case DK__PSK_KEY_TOO_LONG:
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "the PSK lookup returned a key longer than the library takes (%zu "
+                           "bytes at most) for identity \"%s\"",
+                           dk__psk_key_max(), p->psk_identity ? p->psk_identity : "");
+        return;
+    case DK__PSK_FOUND:
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, e,
+                           "handshake failed after the key for PSK identity \"%s\" was found "
+                           "(a different pre-shared key?): %s",
+                           p->psk_identity ? p->psk_identity : "", why);
+        return;
+    default: break;
+    }
     switch (e) {
     case DK_ERR_HOSTNAME:
         dk__dtls_peer_fail(p, DK_DTLS_ERROR_HOSTNAME_MISMATCH, e, "hostname mismatch: %s", why);
@@ -681,6 +758,18 @@ static void connected(dk_dtls_peer *p, const uint8_t *d, size_t fed, size_t len)
     }
     (void)drain_library(p, len);
     p->cipher = DK__BK_HAS(session, cipher) ? DK__BK->session->cipher(p->bs) : "";
+    p->suite = p->rec.suite->id;
+    if (!dk__suite_is_psk(p->suite)) {
+        free(p->psk_identity); /* a PSK lookup of a handshake that chose otherwise */
+        p->psk_identity = NULL;
+        p->psk_state = DK__PSK_NONE;
+    } else if (p->ctx->role == DK_BK_CLIENT) {
+        free(p->psk_identity);
+        p->psk_identity = p->ctx->psk_identity ? strdup(p->ctx->psk_identity) : NULL;
+        p->psk_state = DK__PSK_USED;
+    } else {
+        p->psk_state = DK__PSK_USED;
+    }
     /* Only a client, or a server that asked for one, can be asked for the
      * peer's certificate: a plain server session keeps none. */
     if ((p->ctx->role == DK_BK_CLIENT || p->ctx->verify_peer) && DK__BK_HAS(session, peer_chain)) {
@@ -762,13 +851,34 @@ static bool process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
     return true;
 }
 
+/* DTLS drops a record that does not authenticate, silently (RFC 6347
+ * 4.1.2.7), and so do the libraries with a Finished sealed under another
+ * pre-shared key: both sides wait until the handshake times out. The core
+ * knows enough to name the likely cause. */
+static void hs_timeout(dk_dtls_peer *p)
+{
+    bool server = p->ctx && p->ctx->role == DK_BK_SERVER;
+    if (server && p->psk_state == DK__PSK_FOUND && p->gate.peer_ccs)
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_TIMEOUT,
+                           "handshake timeout after %d ms: the client's Finished never "
+                           "verified, a different pre-shared key for identity \"%s\"?",
+                           p->cfg.hs_timeout_ms, p->psk_identity ? p->psk_identity : "");
+    else if (!server && p->ctx && p->ctx->psk_identity && p->sent_epoch1)
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_TIMEOUT,
+                           "handshake timeout after %d ms: the server never answered our "
+                           "Finished, a different pre-shared key for identity \"%s\"?",
+                           p->cfg.hs_timeout_ms, p->ctx->psk_identity);
+    else
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_TIMEOUT, "handshake timeout after %d ms",
+                           p->cfg.hs_timeout_ms);
+}
+
 /* Runs what is due and returns the library's timer (ms, -1: none), so
  * that the caller need not ask the backend again. */
 static int run_timers(dk_dtls_peer *p, uint64_t now)
 {
     if (p->status == DK_DTLS_HANDSHAKING && now >= p->hs_deadline) {
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_TIMEOUT, "handshake timeout after %d ms",
-                           p->cfg.hs_timeout_ms);
+        hs_timeout(p);
         return -1;
     }
     if (p->status == DK_DTLS_CONNECTED && p->flight_kept && now >= p->hs_deadline)
@@ -869,7 +979,8 @@ dk_err dk_dtls_peer_connect_to_peer(dk_dtls_peer *p, dk_udp_peer *udp, const cha
                                        "dk_udp_peer_connect_to_host()");
     if (opts && opts->server)
         return DK_FAIL(DK_ERR_INVALID, "these are server options; use dk_tls_options_client()");
-    bool verify = !opts || !opts->unsafe;
+    /* A PSK client authenticates the server by the key, not a certificate. */
+    bool verify = !opts || (!opts->unsafe && !opts->psk_identity);
     const char *name = opts && opts->cn_override ? opts->cn_override : hostname;
     if (verify && (!name || !*name))
         return DK_FAIL(DK_ERR_INVALID, "a host name is needed to verify the server "
@@ -1067,6 +1178,16 @@ dk_err dk_dtls_peer_get_stats(const dk_dtls_peer *p, dk_dtls_peer_stats *out)
 const char *dk_dtls_peer_get_cipher(const dk_dtls_peer *p)
 {
     return p && p->cipher ? p->cipher : "";
+}
+
+uint16_t dk_dtls_peer_get_cipher_suite(const dk_dtls_peer *p)
+{
+    return p ? p->suite : 0;
+}
+
+const char *dk_dtls_peer_get_psk_identity(const dk_dtls_peer *p)
+{
+    return p && p->psk_state == DK__PSK_USED && p->psk_identity ? p->psk_identity : "";
 }
 
 dk_cert *dk_dtls_peer_get_peer_certificate(const dk_dtls_peer *p, dk_err *err)

@@ -1,5 +1,6 @@
 /* Library information and one-time initialisation of the backend. */
 #include "library.h"
+#include "suites.h"
 
 #include <pthread.h>
 
@@ -46,5 +47,6 @@ uint32_t dk_backend_caps(void)
 {
     if (dk_init() != DK_OK || !DK__BK_HAS(library, caps))
         return 0;
-    return DK__BK->library->caps();
+    /* PSK and CCM-8 follow from the suites the library negotiates. */
+    return (DK__BK->library->caps() & ~(DK_CAP_PSK | DK_CAP_CCM8)) | dk__suites_caps();
 }

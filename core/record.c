@@ -7,20 +7,41 @@
 #include "library.h"
 #include "prf.h"
 
-/* AEAD suites the core protects (IANA ids). The PSK and CCM-8 rows serve
- * backends that negotiate them. */
+/* AEAD suites the core protects, in the default order of preference
+ * (core/suites.c filters it). */
 static const dk__suite suites[] = {
-    {0xC02B, DK_BK_AES_128_GCM, 16, 4, 8, 16, false},        /* ECDHE_ECDSA_AES_128_GCM_SHA256 */
-    {0xC02F, DK_BK_AES_128_GCM, 16, 4, 8, 16, false},        /* ECDHE_RSA_AES_128_GCM_SHA256 */
-    {0xC02C, DK_BK_AES_256_GCM, 32, 4, 8, 16, true},         /* ECDHE_ECDSA_AES_256_GCM_SHA384 */
-    {0xC030, DK_BK_AES_256_GCM, 32, 4, 8, 16, true},         /* ECDHE_RSA_AES_256_GCM_SHA384 */
-    {0xCCA9, DK_BK_CHACHA20_POLY1305, 32, 12, 0, 16, false}, /* ECDHE_ECDSA_CHACHA20 */
-    {0xCCA8, DK_BK_CHACHA20_POLY1305, 32, 12, 0, 16, false}, /* ECDHE_RSA_CHACHA20 */
-    {0xCCAC, DK_BK_CHACHA20_POLY1305, 32, 12, 0, 16, false}, /* ECDHE_PSK_CHACHA20 */
-    {0xC0AE, DK_BK_AES_128_CCM_8, 16, 4, 8, 8, false},       /* ECDHE_ECDSA_AES_128_CCM_8 */
-    {0xC0A8, DK_BK_AES_128_CCM_8, 16, 4, 8, 8, false},       /* PSK_AES_128_CCM_8 */
-    {0x00A8, DK_BK_AES_128_GCM, 16, 4, 8, 16, false},        /* PSK_AES_128_GCM_SHA256 */
+    {0xC02B, DK_BK_AES_128_GCM, 16, 4, 8, 16, false, DK__AUTH_ECDSA,
+     "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+    {0xC02F, DK_BK_AES_128_GCM, 16, 4, 8, 16, false, DK__AUTH_RSA,
+     "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"},
+    {0xCCA9, DK_BK_CHACHA20_POLY1305, 32, 12, 0, 16, false, DK__AUTH_ECDSA,
+     "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"},
+    {0xCCA8, DK_BK_CHACHA20_POLY1305, 32, 12, 0, 16, false, DK__AUTH_RSA,
+     "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"},
+    {0xC02C, DK_BK_AES_256_GCM, 32, 4, 8, 16, true, DK__AUTH_ECDSA,
+     "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"},
+    {0xC030, DK_BK_AES_256_GCM, 32, 4, 8, 16, true, DK__AUTH_RSA,
+     "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"},
+    {0xC0AE, DK_BK_AES_128_CCM_8, 16, 4, 8, 8, false, DK__AUTH_ECDSA,
+     "TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8"},
+    {0xCCAC, DK_BK_CHACHA20_POLY1305, 32, 12, 0, 16, false, DK__AUTH_ECDHE_PSK,
+     "TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256"},
+    {0x00A8, DK_BK_AES_128_GCM, 16, 4, 8, 16, false, DK__AUTH_PSK,
+     "TLS_PSK_WITH_AES_128_GCM_SHA256"},
+    {0xC0A8, DK_BK_AES_128_CCM_8, 16, 4, 8, 8, false, DK__AUTH_PSK, "TLS_PSK_WITH_AES_128_CCM_8"},
+    {0xCCAB, DK_BK_CHACHA20_POLY1305, 32, 12, 0, 16, false, DK__AUTH_PSK,
+     "TLS_PSK_WITH_CHACHA20_POLY1305_SHA256"},
 };
+
+size_t dk__record_suite_count(void)
+{
+    return sizeof suites / sizeof suites[0];
+}
+
+const dk__suite *dk__record_suite_at(size_t i)
+{
+    return i < dk__record_suite_count() ? &suites[i] : NULL;
+}
 
 const dk__suite *dk__record_suite(uint16_t id)
 {

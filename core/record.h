@@ -32,7 +32,20 @@ typedef struct dk__suite {
     uint8_t explicit_len; /* 8 (GCM, CCM) or 0 (ChaCha20) */
     uint8_t tag_len;      /* 16, or 8 for CCM-8 */
     bool sha384;          /* PRF hash */
+    uint8_t auth;         /* dk__suite_auth: what the suite authenticates with */
+    const char *name;     /* RFC name */
 } dk__suite;
+
+typedef enum dk__suite_auth {
+    DK__AUTH_ECDSA = 1,     /* ECDHE, server certificate with an EC key */
+    DK__AUTH_RSA = 2,       /* ECDHE, server certificate with an RSA key */
+    DK__AUTH_PSK = 3,       /* pre-shared key only */
+    DK__AUTH_ECDHE_PSK = 4, /* pre-shared key with ECDHE */
+} dk__suite_auth;
+
+/* Number of suites the core knows, and the i-th (for core/suites.c). */
+size_t dk__record_suite_count(void);
+const dk__suite *dk__record_suite_at(size_t i);
 
 /* The suite with IANA id `id`, or NULL when the core cannot protect it. */
 const dk__suite *dk__record_suite(uint16_t id);

@@ -2,11 +2,14 @@
 #include "tls_ctx.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "crypto_internal.h"
 #include "error.h"
 #include "library.h"
+#include "suites.h"
 
 void dk__ctx_unref(dk__ctx *c)
 {
@@ -16,6 +19,7 @@ void dk__ctx_unref(dk__ctx *c)
     dk_key_free(c->key);
     dk_cert_free(c->chain);
     dk_cert_free(c->trusted);
+    free(c->psk_identity);
     free(c);
 }
 
@@ -23,6 +27,16 @@ dk__ctx *dk__ctx_ref(dk__ctx *c)
 {
     atomic_fetch_add(&c->refs, 1);
     return c;
+}
+
+static void fail_create(dk__ctx *c, const char *func, dk_err e, const char *why, dk_err *err)
+{
+    dk_key_free(c->key);
+    dk_cert_free(c->chain);
+    dk_cert_free(c->trusted);
+    free(c->psk_identity);
+    free(c);
+    dk__set_err(err, dk__fail(e, func, "%s", why));
 }
 
 dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role role,
@@ -43,8 +57,10 @@ dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role ro
     c->aead_cache.cap = DK__AEAD_CACHE_DEFAULT;
     dk_bk_ctx_params p = {.role = role, .rto_initial_ms = rto_initial_ms, .rto_max_ms = rto_max_ms};
     if (role == DK_BK_SERVER) {
-        c->key = dk__key_ref(o->key);
-        c->chain = dk__cert_ref(o->own);
+        if (o->key) { /* NULL: a PSK-only server */
+            c->key = dk__key_ref(o->key);
+            c->chain = dk__cert_ref(o->own);
+        }
         if (o->auth != DK_CLIENT_AUTH_NONE) {
             c->trusted = dk__cert_ref(o->client_ca);
             p.verify_peer = true;
@@ -61,6 +77,43 @@ dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role ro
             c->chain = dk__cert_ref(o->own);
         }
     }
+    dk__creds creds = {.server = role == DK_BK_SERVER};
+    if (role == DK_BK_SERVER) {
+        creds.cert = c->key != NULL;
+        creds.key_type = c->key ? (int)dk_key_get_type(c->key) : 0;
+        creds.psk = o->psk_lookup != NULL;
+        p.psk_server = creds.psk;
+        p.psk_hint = o->psk_hint;
+        c->psk_lookup = o->psk_lookup;
+        c->psk_user = o->psk_user;
+    } else if (o && o->psk_identity) {
+        /* A PSK client offers PSK suites only: there is no certificate to
+         * verify. */
+        creds.psk = true;
+        p.verify_peer = false;
+        p.use_system_ca = false;
+        p.psk_identity = o->psk_identity;
+        p.psk_key = o->psk_key;
+        p.psk_key_len = o->psk_key_len;
+        c->psk_identity = strdup(o->psk_identity);
+        if (!c->psk_identity) {
+            fail_create(c, func, DK_ERR_NOMEM, "out of memory", err);
+            return NULL;
+        }
+    } else {
+        creds.cert = true;
+    }
+    uint16_t suites[DK__SUITES_MAX];
+    p.suites = suites;
+    p.suites_len =
+        dk__suites_select(o && o->nsuites ? o->suites : NULL, o ? o->nsuites : 0, &creds, suites);
+    if (p.suites_len == 0) {
+        fail_create(c, func, DK_ERR_INVALID,
+                    "no cipher suite fits these options' credentials (key type, PSK) "
+                    "among those the library has",
+                    err);
+        return NULL;
+    }
     c->verify_peer = p.verify_peer;
     if (c->key)
         p.key = c->key->bk;
@@ -76,12 +129,10 @@ dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role ro
     dk_err e = DK__BK->ctx->create(&p, &c->bk, reason, sizeof reason);
     if (e != DK_OK) {
         c->bk = NULL;
-        dk_key_free(c->key);
-        dk_cert_free(c->chain);
-        dk_cert_free(c->trusted);
-        free(c);
-        dk__set_err(err, dk__fail(e, func, "TLS configuration refused: %s",
-                                  reason[0] ? reason : dk_strerror(e)));
+        char why[DK__REASON_CAP + 40];
+        snprintf(why, sizeof why, "TLS configuration refused: %s",
+                 reason[0] ? reason : dk_strerror(e));
+        fail_create(c, func, e, why, err);
         return NULL;
     }
     dk__set_err(err, DK_OK);

@@ -24,6 +24,11 @@ typedef struct dk__ctx {
     dk_cert *chain;
     dk_cert *trusted;
     bool verify_peer;
+    /* Server with PSK clients: the application's key lookup. Client with a
+     * PSK: its identity (for dk_dtls_peer_get_psk_identity()). */
+    dk_psk_lookup psk_lookup;
+    void *psk_user;
+    char *psk_identity;
     /* Server: its sessions' expanded keys (one thread, see udp.h). */
     dk__aead_cache aead_cache;
 } dk__ctx;

@@ -6,6 +6,7 @@
 #include "dtls_internal.h"
 #include "error.h"
 #include "library.h"
+#include "suites.h"
 #include "tls_ctx.h"
 
 static dk_tls_options *alloc_options(const char *func, dk_err *err)
@@ -136,6 +137,157 @@ dk_err dk_tls_options_set_client_certificate(dk_tls_options *o, const dk_key *ke
     return DK_OK;
 }
 
+/* ------------------------------------------------------ pre-shared keys */
+
+static dk_err psk_available(const char *func)
+{
+    if (!(dk_backend_caps() & DK_CAP_PSK))
+        return dk__fail(DK_ERR_UNAVAILABLE, func, "backend '%s' has no pre-shared key suites",
+                        DK__BK->name);
+    return DK_OK;
+}
+
+static dk_err set_server_psk(const char *func, dk_tls_options *o, const char *hint,
+                             dk_psk_lookup lookup, void *user)
+{
+    if (!lookup)
+        return dk__fail(DK_ERR_INVALID, func, "the PSK lookup callback is NULL");
+    size_t hl = hint ? strlen(hint) : 0;
+    if (hl > DK_PSK_IDENTITY_MAX)
+        return dk__fail(DK_ERR_INVALID, func, "identity hint is %zu bytes, over %d", hl,
+                        DK_PSK_IDENTITY_MAX);
+    dk_err e = psk_available(func);
+    if (e != DK_OK)
+        return e;
+    char *h = NULL;
+    if (hl && !(h = strdup(hint)))
+        return dk__fail(DK_ERR_NOMEM, func, "out of memory");
+    free(o->psk_hint);
+    o->psk_hint = h;
+    o->psk_lookup = lookup;
+    o->psk_user = user;
+    dk__tls_options_invalidate(o);
+    return DK_OK;
+}
+
+dk_tls_options *dk_tls_options_server_psk(const char *identity_hint, dk_psk_lookup lookup,
+                                          void *user, dk_err *err)
+{
+    dk_tls_options *o = alloc_options(__func__, err);
+    if (!o)
+        return NULL;
+    o->server = true;
+    dk_err e = set_server_psk(__func__, o, identity_hint, lookup, user);
+    if (e != DK_OK) {
+        dk_tls_options_free(o);
+        dk__set_err(err, e);
+        return NULL;
+    }
+    dk__set_err(err, DK_OK);
+    return o;
+}
+
+dk_err dk_tls_options_set_psk(dk_tls_options *o, const char *identity_hint, dk_psk_lookup lookup,
+                              void *user)
+{
+    if (!o)
+        return DK_FAIL(DK_ERR_INVALID, "options are NULL");
+    if (!o->server)
+        return DK_FAIL(DK_ERR_INVALID, "PSK lookup set on client options: clients use "
+                                       "dk_tls_options_client_psk()");
+    return set_server_psk(__func__, o, identity_hint, lookup, user);
+}
+
+dk_tls_options *dk_tls_options_client_psk(const char *identity, const uint8_t *key, size_t key_len,
+                                          dk_err *err)
+{
+    size_t il = identity ? strlen(identity) : 0;
+    if (il == 0 || !key || key_len == 0) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "PSK identity or key is NULL or empty"));
+        return NULL;
+    }
+    if (il > DK_PSK_IDENTITY_MAX) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "PSK identity is %zu bytes, over %d", il,
+                                 DK_PSK_IDENTITY_MAX));
+        return NULL;
+    }
+    for (size_t i = 0; i < il; i++) {
+        unsigned char c = (unsigned char)identity[i];
+        if (c < 0x20 || c == 0x7f) {
+            dk__set_err(err, DK_FAIL(DK_ERR_INVALID,
+                                     "PSK identity has a control character "
+                                     "at byte %zu (RFC 4279: text)",
+                                     i));
+            return NULL;
+        }
+    }
+    if (key_len > DK_PSK_KEY_MAX) {
+        dk__set_err(
+            err, DK_FAIL(DK_ERR_INVALID, "PSK key is %zu bytes, over %d", key_len, DK_PSK_KEY_MAX));
+        return NULL;
+    }
+    dk_err e = psk_available(__func__);
+    if (e == DK_OK && key_len > dk__psk_key_max())
+        e = DK_FAIL(DK_ERR_UNAVAILABLE, "PSK key is %zu bytes; backend '%s' takes %zu at most",
+                    key_len, DK__BK->name, dk__psk_key_max());
+    if (e != DK_OK) {
+        dk__set_err(err, e);
+        return NULL;
+    }
+    dk_tls_options *o = alloc_options(__func__, err);
+    if (!o)
+        return NULL;
+    if (!(o->psk_identity = strdup(identity))) {
+        dk_tls_options_free(o);
+        dk__set_err(err, DK_FAIL(DK_ERR_NOMEM, "out of memory"));
+        return NULL;
+    }
+    memcpy(o->psk_key, key, key_len);
+    o->psk_key_len = key_len;
+    dk__set_err(err, DK_OK);
+    return o;
+}
+
+/* -------------------------------------------------------- cipher suites */
+
+dk_err dk_tls_options_set_cipher_suites(dk_tls_options *o, const uint16_t *suites, size_t n)
+{
+    if (!o)
+        return DK_FAIL(DK_ERR_INVALID, "options are NULL");
+    if (n > 0 && !suites)
+        return DK_FAIL(DK_ERR_INVALID, "suites is NULL with n = %zu", n);
+    if (n > sizeof o->suites / sizeof o->suites[0])
+        return DK_FAIL(DK_ERR_INVALID, "%zu suites, over %zu", n,
+                       sizeof o->suites / sizeof o->suites[0]);
+    for (size_t i = 0; i < n; i++) {
+        if (!dk_cipher_suite_name(suites[i]))
+            return DK_FAIL(DK_ERR_INVALID, "suite 0x%04X is not one the core protects", suites[i]);
+        if (!dk__suite_available(suites[i]))
+            return DK_FAIL(DK_ERR_UNAVAILABLE, "backend '%s' does not negotiate %s", DK__BK->name,
+                           dk_cipher_suite_name(suites[i]));
+    }
+    if (n > 0) {
+        dk__creds creds = {.server = o->server,
+                           .cert = o->server ? o->key != NULL : !o->psk_identity,
+                           .key_type = o->key ? (int)dk_key_get_type(o->key) : 0,
+                           .psk = o->server ? o->psk_lookup != NULL : o->psk_identity != NULL};
+        uint16_t out[DK__SUITES_MAX];
+        if (dk__suites_select(suites, n, &creds, out) == 0)
+            return DK_FAIL(DK_ERR_INVALID,
+                           "none of these suites fits the options' "
+                           "credentials (%s)",
+                           creds.psk && creds.cert ? "certificate and PSK"
+                           : creds.psk             ? "PSK"
+                           : o->server && creds.key_type == DK_KEY_RSA
+                               ? "certificate with an RSA key"
+                               : "certificate");
+    }
+    memcpy(o->suites, suites, n * sizeof *suites);
+    o->nsuites = n;
+    dk__tls_options_invalidate(o);
+    return DK_OK;
+}
+
 bool dk_tls_options_is_server(const dk_tls_options *o)
 {
     return o && o->server;
@@ -174,8 +326,15 @@ dk_tls_options *dk__tls_options_clone(const dk_tls_options *src)
     *o = *src;
     pthread_mutex_init(&o->lock, NULL);
     o->cached = NULL;
-    o->cn_override = NULL;
-    if (src->cn_override && !(o->cn_override = strdup(src->cn_override))) {
+    o->cn_override = o->psk_hint = o->psk_identity = NULL;
+    if ((src->cn_override && !(o->cn_override = strdup(src->cn_override))) ||
+        (src->psk_hint && !(o->psk_hint = strdup(src->psk_hint))) ||
+        (src->psk_identity && !(o->psk_identity = strdup(src->psk_identity)))) {
+        free(o->cn_override);
+        free(o->psk_hint);
+        free(o->psk_identity);
+        explicit_bzero(o->psk_key, sizeof o->psk_key);
+        pthread_mutex_destroy(&o->lock);
         free(o);
         return NULL;
     }
@@ -197,6 +356,9 @@ void dk_tls_options_free(dk_tls_options *o)
     dk__ctx_unref(o->cached);
     pthread_mutex_destroy(&o->lock);
     free(o->cn_override);
+    free(o->psk_hint);
+    free(o->psk_identity);
+    explicit_bzero(o->psk_key, sizeof o->psk_key);
     dk_key_free(o->key);
     dk_cert_free(o->own);
     dk_cert_free(o->trusted);

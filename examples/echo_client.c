@@ -4,14 +4,16 @@
  *   echo_client [--host H] [--port N] [--ca FILE | --insecure]
  *               [--hostname NAME] [--message TEXT] [--count N]
  *               [--timeout SECONDS] [--retry MS] [--cert FILE --key FILE]
- *               [--newline]
+ *               [--psk HEX --psk-identity ID] [--newline]
  *
  * Exits 0 only when every reply arrived and matched; otherwise prints the
  * final status and its reason and exits 1. DTLS does not retransmit
  * application data, so a message whose reply has not come back within the
  * retry interval (default 1000 ms) is sent again, until the timeout.
  * --newline ends each message with "\n", for line-oriented peers such as
- * `openssl s_server`. */
+ * `openssl s_server`. --psk authenticates with a pre-shared key under
+ * identity ID instead of a certificate (the client then offers PSK suites
+ * only). */
 #include <dtlskit/dtlskit.h>
 #include <poll.h>
 #include <stdio.h>
@@ -31,7 +33,7 @@ static void usage(const char *argv0)
     fprintf(stderr,
             "usage: %s [--host H] [--port N] [--ca FILE | --insecure] [--hostname NAME]\n"
             "          [--message TEXT] [--count N] [--timeout SECONDS] [--retry MS]\n"
-            "          [--cert FILE --key FILE] [--newline]\n",
+            "          [--cert FILE --key FILE] [--psk HEX --psk-identity ID] [--newline]\n",
             argv0);
     exit(2);
 }
@@ -42,10 +44,28 @@ static void die(const char *what)
     exit(1);
 }
 
+/* Hex digits to bytes; false when malformed or too long. */
+static bool parse_hex(const char *hex, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t n = strlen(hex);
+    if (n == 0 || n % 2 || n / 2 > cap)
+        return false;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", hex[2 * i]) ||
+            !strchr("0123456789abcdefABCDEF", hex[2 * i + 1]))
+            return false;
+        out[i] = (uint8_t)v;
+    }
+    *len = n / 2;
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *hostname = NULL, *ca_file = NULL;
     const char *message = "The answer is... 42!", *cert_file = NULL, *key_file = NULL;
+    const char *psk_hex = NULL, *psk_identity = NULL;
     int port = 4242, count = 1, timeout_s = 10, retry_ms = 1000;
     bool insecure = false, newline = false;
     for (int i = 1; i < argc; i++) {
@@ -80,12 +100,16 @@ int main(int argc, char **argv)
             cert_file = v;
         else if (!strcmp(a, "--key"))
             key_file = v;
+        else if (!strcmp(a, "--psk"))
+            psk_hex = v;
+        else if (!strcmp(a, "--psk-identity"))
+            psk_identity = v;
         else
             usage(argv[0]);
         i++;
     }
     if ((insecure && ca_file) || count < 1 || timeout_s < 1 || retry_ms < 1 ||
-        !cert_file != !key_file)
+        !cert_file != !key_file || !psk_hex != !psk_identity || (psk_hex && (insecure || ca_file)))
         usage(argv[0]);
     if (!hostname)
         hostname = host;
@@ -101,7 +125,16 @@ int main(int argc, char **argv)
     if (dk_udp_peer_connect_to_host(udp, host, port) != DK_OK)
         die("connect");
     dk_tls_options *opts = NULL;
-    if (insecure) {
+    if (psk_hex) {
+        uint8_t key[DK_PSK_KEY_MAX];
+        size_t len;
+        if (!parse_hex(psk_hex, key, sizeof key, &len)) {
+            fprintf(stderr, "echo_client: --psk wants 1 to %d bytes in hex\n", DK_PSK_KEY_MAX);
+            return 2;
+        }
+        opts = dk_tls_options_client_psk(psk_identity, key, len, NULL);
+        explicit_bzero(key, sizeof key);
+    } else if (insecure) {
         opts = dk_tls_options_client_unsafe(NULL, NULL);
     } else if (ca_file) {
         dk_cert *ca = dk_cert_load(ca_file, NULL);
@@ -140,7 +173,8 @@ int main(int argc, char **argv)
         /*     if dtls.get_status() == PacketPeerDTLS.STATUS_CONNECTED: */
         if (st == DK_DTLS_CONNECTED) {
             if (!announced) {
-                printf("connected (%s)\n", dk_dtls_peer_get_cipher(dtls));
+                printf("connected (%s, %s)\n", dk_dtls_peer_get_cipher(dtls),
+                       dk_cipher_suite_name(dk_dtls_peer_get_cipher_suite(dtls)));
                 announced = true;
             }
             snprintf(msg, sizeof msg, "%s #%d%s", message, next, newline ? "\n" : "");

@@ -4,10 +4,14 @@
  * disconnects.
  *
  *   echo_server [--port N] [--bind ADDR] [--cert FILE --key FILE]
- *               [--ca FILE] [--max-peers N] [--seconds N] [--godot-cookies]
+ *               [--ca FILE] [--psk HEX --psk-identity ID] [--max-peers N]
+ *               [--seconds N] [--godot-cookies]
  *
- * Without --cert/--key it makes a self-signed EC P-256 certificate in memory
- * and prints its SHA-256 fingerprint. --ca asks clients for a certificate
+ * Without --cert/--key (and without --psk) it makes a self-signed EC P-256
+ * certificate in memory and prints its SHA-256 fingerprint. --psk accepts
+ * clients that authenticate with that pre-shared key under identity ID
+ * (beyond Godot, RFC 4279: CoAP devices); alone it makes a PSK-only server,
+ * with --cert/--key the server serves both kinds of client. --ca asks clients for a certificate
  * signed by that CA. The server is attached to the UDP server as its
  * admission filter, so cookie-less ClientHellos are answered statelessly and
  * never reach the pending queue; --godot-cookies leaves that off to show
@@ -38,7 +42,8 @@ static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--port N] [--bind ADDR] [--cert FILE --key FILE] [--ca FILE]\n"
-            "          [--max-peers N] [--seconds N] [--godot-cookies]\n",
+            "          [--psk HEX --psk-identity ID] [--max-peers N] [--seconds N]\n"
+            "          [--godot-cookies]\n",
             argv0);
     exit(2);
 }
@@ -47,6 +52,37 @@ static void die(const char *what)
 {
     fprintf(stderr, "echo_server: %s: %s\n", what, dk_last_error());
     exit(1);
+}
+
+/* The one identity this example knows, and its key. */
+static const char *psk_identity;
+static uint8_t psk_key[DK_PSK_KEY_MAX];
+static size_t psk_len;
+
+static size_t psk_lookup(void *user, const char *identity, uint8_t *key, size_t key_cap)
+{
+    (void)user;
+    if (strcmp(identity, psk_identity) != 0 || psk_len > key_cap)
+        return 0;
+    memcpy(key, psk_key, psk_len);
+    return psk_len;
+}
+
+/* Hex digits to bytes; false when malformed or too long. */
+static bool parse_hex(const char *hex, uint8_t *out, size_t cap, size_t *len)
+{
+    size_t n = strlen(hex);
+    if (n == 0 || n % 2 || n / 2 > cap)
+        return false;
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !strchr("0123456789abcdefABCDEF", hex[2 * i]) ||
+            !strchr("0123456789abcdefABCDEF", hex[2 * i + 1]))
+            return false;
+        out[i] = (uint8_t)v;
+    }
+    *len = n / 2;
+    return true;
 }
 
 static void describe(dk_dtls_peer *p, char *buf, size_t cap)
@@ -61,6 +97,7 @@ int main(int argc, char **argv)
 {
     int port = 4242, max_peers = 1024, seconds = 0;
     const char *bind = "*", *cert_file = NULL, *key_file = NULL, *ca_file = NULL;
+    const char *psk_hex = NULL;
     bool admission = true;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -80,6 +117,10 @@ int main(int argc, char **argv)
             key_file = v;
         else if (!strcmp(a, "--ca"))
             ca_file = v;
+        else if (!strcmp(a, "--psk"))
+            psk_hex = v;
+        else if (!strcmp(a, "--psk-identity"))
+            psk_identity = v;
         else if (!strcmp(a, "--max-peers"))
             max_peers = atoi(v);
         else if (!strcmp(a, "--seconds"))
@@ -88,8 +129,12 @@ int main(int argc, char **argv)
             usage(argv[0]);
         i++;
     }
-    if (!cert_file != !key_file || max_peers < 1)
+    if (!cert_file != !key_file || max_peers < 1 || !psk_hex != !psk_identity)
         usage(argv[0]);
+    if (psk_hex && !parse_hex(psk_hex, psk_key, sizeof psk_key, &psk_len)) {
+        fprintf(stderr, "echo_server: --psk wants 1 to %d bytes in hex\n", DK_PSK_KEY_MAX);
+        return 2;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -100,8 +145,9 @@ int main(int argc, char **argv)
     dk_dtls_server *dtls = dk_dtls_server_new(NULL);
     dk_udp_server *server = dk_udp_server_new(NULL);
     dk_dtls_peer **peers = calloc((size_t)max_peers, sizeof *peers);
+    bool *up = calloc((size_t)max_peers, sizeof *up); /* handshake reported */
     int npeers = 0;
-    if (!dtls || !server || !peers)
+    if (!dtls || !server || !peers || !up)
         die("start");
 
     /* func _ready():
@@ -110,14 +156,14 @@ int main(int argc, char **argv)
         die("listen");
     /*     var key = load("key.key") # Your private key.
      *     var cert = load("cert.crt") # Your X509 certificate. */
-    dk_key *key;
-    dk_cert *cert;
+    dk_key *key = NULL;
+    dk_cert *cert = NULL;
     if (key_file) {
         key = dk_key_load(key_file, NULL, false, NULL);
         cert = dk_cert_load(cert_file, NULL);
         if (!key || !cert)
             die("loading the key or certificate");
-    } else {
+    } else if (!psk_hex) {
         key = dk_key_generate_ec(DK_EC_P256, NULL);
         cert = key ? dk_cert_generate_self_signed(key, "CN=localhost,O=dtlskit example", NULL, NULL,
                                                   NULL)
@@ -131,9 +177,12 @@ int main(int argc, char **argv)
             printf("%02X%s", fp[i], i < 31 ? ":" : "\n");
     }
     /*     dtls.setup(TLSOptions.server(key, cert)) */
-    dk_tls_options *opts = dk_tls_options_server(key, cert, NULL);
+    dk_tls_options *opts = key ? dk_tls_options_server(key, cert, NULL)
+                               : dk_tls_options_server_psk(NULL, psk_lookup, NULL, NULL);
     if (!opts)
         die("server options");
+    if (key && psk_hex && dk_tls_options_set_psk(opts, NULL, psk_lookup, NULL) != DK_OK)
+        die("PSK");
     if (ca_file) {
         dk_cert *ca = dk_cert_load(ca_file, NULL);
         if (!ca || dk_tls_options_set_client_auth(opts, DK_CLIENT_AUTH_REQUIRED, ca) != DK_OK)
@@ -180,6 +229,7 @@ int main(int argc, char **argv)
             char who[80];
             describe(dtls_peer, who, sizeof who);
             printf("peer connected: %s\n", who);
+            up[npeers] = false;
             peers[npeers++] = dtls_peer;
         }
         int wait_ms = 100;
@@ -191,6 +241,15 @@ int main(int argc, char **argv)
             /* if p.get_status() == PacketPeerDTLS.STATUS_CONNECTED:
              *     while p.get_available_packet_count() > 0: */
             dk_dtls_status st = dk_dtls_peer_get_status(p);
+            if (st == DK_DTLS_CONNECTED && !up[i]) {
+                char who[80];
+                describe(p, who, sizeof who);
+                const char *id = dk_dtls_peer_get_psk_identity(p);
+                printf("handshake done: %s, %s%s%s%s\n", who,
+                       dk_cipher_suite_name(dk_dtls_peer_get_cipher_suite(p)),
+                       *id ? ", PSK identity \"" : "", id, *id ? "\"" : "");
+                up[i] = true;
+            }
             if (st == DK_DTLS_CONNECTED || st == DK_DTLS_HANDSHAKING) {
                 while (dk_dtls_peer_get_available_packet_count(p) > 0) {
                     size_t n;
@@ -212,6 +271,7 @@ int main(int argc, char **argv)
             printf("peer disconnected: %s (%s: %s)\n", who, dk_dtls_status_name(st),
                    dk_dtls_peer_get_error_reason(p));
             dk_dtls_peer_free(p);
+            up[i] = up[npeers - 1];
             peers[i--] = peers[--npeers];
         }
         /* Sleep until a datagram or a timer is due (Godot sleeps a frame). */
@@ -226,6 +286,8 @@ int main(int argc, char **argv)
         dk_dtls_peer_free(peers[i]);
     }
     free(peers);
+    free(up);
+    explicit_bzero(psk_key, sizeof psk_key);
     dk_udp_stats us;
     dk_dtls_server_stats ds;
     dk_udp_server_get_stats(server, &us);

@@ -5,7 +5,7 @@
 # Debian/Ubuntu packages the project builds and tests with.
 DK_PACKAGES="build-essential autoconf automake libtool pkg-config check \
 libssl-dev openssl libmbedtls-dev libwolfssl-dev gnutls-bin valgrind \
-clang libclang-rt-14-dev iproute2"
+clang libclang-rt-14-dev iproute2 libcoap3-bin"
 
 # Backends whose implementation passes the conformance suite; scripts/check
 # tests each of them whose library is installed.

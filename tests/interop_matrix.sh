@@ -9,10 +9,19 @@
 # (their exit status is not checked). Prints the matrix as a table; exits 1
 # when a cell fails.
 #
-#   tests/interop_matrix.sh build/openssl build/mbedtls build/wolfssl
+# With --psk every cell authenticates with a pre-shared key instead (RFC
+# 4279): PSK-only servers (`s_server -nocert -psk`, `gnutls-serv
+# --pskpasswd`), PSK clients (`s_client -psk`, `gnutls-cli --pskusername`,
+# plain PSK only: gnutls-cli 3.7.9 crashes after an ECDHE-PSK handshake).
+#
+#   tests/interop_matrix.sh [--psk] build/openssl build/mbedtls build/wolfssl
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 certs="$root/tests/certs"
+psk=no
+[ "${1:-}" = --psk ] && { psk=yes; shift; }
+psk_id=matrix-dev
+psk_key=8f1e2d3c4b5a69788796a5b4c3d2e1f0
 builds=("$@")
 [ ${#builds[@]} -gt 0 ] || { echo "usage: $0 BUILD_DIR..."; exit 2; }
 work=$(mktemp -d)
@@ -54,8 +63,10 @@ start_server() {
     s_server)
         for _ in 1 2 3; do
             port=$(free_port)
+            local auth=(-cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key")
+            [ $psk = yes ] && auth=(-nocert -psk "$psk_key" -psk_identity "$psk_id")
             coproc SRV { exec timeout -k 5 60 openssl s_server -dtls1_2 -accept "127.0.0.1:$port" \
-                -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key" 2>&1; }
+                "${auth[@]}" 2>&1; }
             local spid=$SRV_PID rd
             exec 4<&"${SRV[0]}" 5>&"${SRV[1]}"
             ( while IFS= read -r line <&4; do
@@ -72,8 +83,12 @@ start_server() {
     gnutls-serv)
         for _ in 1 2 3; do
             port=$(free_port)
-            timeout -k 5 60 gnutls-serv --udp --echo -p "$port" --x509certfile "$certs/server-chain.pem" \
-                --x509keyfile "$certs/server.key" >"$log" 2>&1 &
+            local auth=(--x509certfile "$certs/server-chain.pem" --x509keyfile "$certs/server.key")
+            if [ $psk = yes ]; then
+                printf '%s:%s\n' "$psk_id" "$psk_key" >"$work/pskpasswd"
+                auth=(--pskpasswd "$work/pskpasswd" --priority 'NORMAL:+ECDHE-PSK:+PSK')
+            fi
+            timeout -k 5 60 gnutls-serv --udp --echo -p "$port" "${auth[@]}" >"$log" 2>&1 &
             local gpid=$!
             if wait_for "$log" "listening on IPv4" 100; then pids+=("$gpid"); return 0; fi
             reap "$gpid"
@@ -82,8 +97,10 @@ start_server() {
     *)
         # --foreground: timeout signals echo_server alone, not its process
         # group (LeakSanitizer's tracer would die of a SIGTERM).
+        local auth=(--cert "$certs/server-chain.pem" --key "$certs/server.key")
+        [ $psk = yes ] && auth=(--psk "$psk_key" --psk-identity "$psk_id")
         timeout --foreground -k 10 90 "$kind/examples/echo_server" --port 0 --seconds 60 \
-            --bind 127.0.0.1 --cert "$certs/server-chain.pem" --key "$certs/server.key" >"$log" 2>&1 &
+            --bind 127.0.0.1 "${auth[@]}" >"$log" 2>&1 &
         dk_srv=$!
         wait_for "$log" '^listening on port' 200 || return 1
         port=$(sed -n 's/^listening on port //p' "$log") ;;
@@ -139,6 +156,22 @@ line_client() {
 
 # run_client KIND: three verified echoes against 127.0.0.1:$port.
 run_client() {
+    if [ $psk = yes ]; then
+        case "$1" in
+        s_client)
+            line_client 'Cipher is ' openssl s_client -dtls1_2 -connect "127.0.0.1:$port" \
+                -psk "$psk_key" -psk_identity "$psk_id" ;;
+        gnutls-cli)
+            line_client 'Handshake was completed' gnutls-cli --udp --priority 'NORMAL:+PSK' \
+                --pskusername "$psk_id" --pskkey "$psk_key" -p "$port" 127.0.0.1 ;;
+        *)
+            timeout --foreground -k 5 60 "$1/examples/echo_client" --host 127.0.0.1 --port "$port" \
+                --psk "$psk_key" --psk-identity "$psk_id" --message interop $newline --count 3 \
+                --timeout 15 >"$work/client.log" 2>&1 || return 1
+            ! sanitized "$work/client.log" ;;
+        esac
+        return
+    fi
     case "$1" in
     s_client)
         line_client 'Verify return code: 0' openssl s_client -dtls1_2 -connect "127.0.0.1:$port" \
@@ -201,5 +234,5 @@ for s in "${servers[@]}"; do
 done
 [ $have_openssl = yes ] || echo "SKIP: openssl command not installed"
 [ $have_gnutls = yes ] || echo "SKIP: gnutls-bin not installed"
-echo "interop: $((cells - failures)) passed, $failures failed"
+echo "interop$([ $psk = yes ] && echo ' (PSK)'): $((cells - failures)) passed, $failures failed"
 [ $failures -eq 0 ]

@@ -157,6 +157,29 @@ m finished-not-checked openssl tests/check_handoff:session core/dtls_peer.c \
     'if (dk__record_open(&p->rec, r, rl, plain, &n) != DK__OPEN_OK) {' \
     'if (0) {'
 
+# ------------------------------------------------ pre-shared keys, suites
+m suite-restriction-ignored openssl tests/check_psk core/tls_ctx.c \
+    'dk__suites_select(o && o->nsuites ? o->suites : NULL, o ? o->nsuites : 0, &creds, suites);' \
+    'dk__suites_select(NULL, 0, &creds, suites);'
+m psk-client-offers-certificate-suites openssl tests/check_psk core/suites.c \
+    'return c->cert && (!c->server || c->key_type == DK_KEY_EC);' \
+    'return (c->cert || c->psk) && (!c->server || c->key_type == DK_KEY_EC);'
+m unknown-identity-not-named mbedtls tests/check_psk core/dtls_peer.c \
+    'case DK__PSK_UNKNOWN:' \
+    'case 99:'
+m lookup-answer-unbounded wolfssl tests/check_psk core/dtls_peer.c \
+    'if (n == 0 || n > key_cap) {' \
+    'if (n == 0) {'
+m psk-identity-of-failed-handshake openssl tests/check_psk core/dtls_peer.c \
+    'return p && p->psk_state == DK__PSK_USED && p->psk_identity ? p->psk_identity : "";' \
+    'return p && p->psk_identity ? p->psk_identity : "";'
+m psk-key-length-unchecked openssl tests/check_psk core/tls_options.c \
+    'if (key_len > DK_PSK_KEY_MAX) {' \
+    'if (0) {'
+m wrong-key-not-named openssl tests/check_psk core/dtls_peer.c \
+    'if (server && p->psk_state == DK__PSK_FOUND && p->gate.peer_ccs)' \
+    'if (0)'
+
 # ---------------------------------------------------------------- run
 available() {
     case "$1" in

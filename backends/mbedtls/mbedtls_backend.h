@@ -34,6 +34,9 @@ struct dk_bk_ctx {
     mbedtls_ssl_config conf;
     mbedtls_x509_crt own;
     mbedtls_x509_crt trust;
+    /* The core's suites as mbedTLS wants them (IANA ids, zero-terminated):
+     * the config keeps the pointer. */
+    int *suites;
     dk_bk_role role;
     bool verify_peer;
     bool require_peer_cert;
@@ -43,6 +46,20 @@ struct dk_bk_ctx {
 /* Installs the key export callback that feeds export_secrets
  * (mbedtls_session.c). */
 void dk_mbed_conf_export(mbedtls_ssl_config *conf);
+
+/* Server: installs the PSK callback that asks each session's
+ * dk_bk_io.psk_key for the key of the identity its client sent
+ * (mbedtls_session.c). */
+void dk_mbed_conf_psk_server(mbedtls_ssl_config *conf);
+
+/* The longest pre-shared key mbedTLS takes (MBEDTLS_PSK_MAX_LEN, 32 in
+ * the default build), capped at the contract's 64; 0 without PSK key
+ * exchanges. */
+#if defined(MBEDTLS_KEY_EXCHANGE_PSK_ENABLED) || defined(MBEDTLS_KEY_EXCHANGE_ECDHE_PSK_ENABLED)
+#define DK_MBED_PSK_MAX (MBEDTLS_PSK_MAX_LEN < 64 ? MBEDTLS_PSK_MAX_LEN : 64)
+#else
+#define DK_MBED_PSK_MAX 0
+#endif
 
 /* The process-wide DRBG, seeded at init; thread-safe (MBEDTLS_THREADING_C). */
 mbedtls_ctr_drbg_context *dk_mbed_drbg(void);

@@ -11,24 +11,54 @@
 
 #define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
 
-/* ECDHE with AEAD only, in the OpenSSL backend's order. */
 /* ECDHE groups, fastest first: mbedTLS's own order starts with P-521, which
  * doubles the cost of a handshake for no gain at this security level. */
 static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
                                               MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_SECP521R1,
                                               MBEDTLS_ECP_DP_NONE};
 
-static const int ciphersuites[] = {
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-#if defined(MBEDTLS_CHACHAPOLY_C)
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-    MBEDTLS_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+/* mbedTLS 2.28 takes IANA ids. A server picks by its own order unless the
+ * library was built to follow the client's. */
+#if defined(MBEDTLS_SSL_SRV_RESPECT_CLIENT_PREFERENCE)
+#error "server preference needed: mbedTLS built with MBEDTLS_SSL_SRV_RESPECT_CLIENT_PREFERENCE"
 #endif
-    MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-    MBEDTLS_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-    0,
-};
+
+static int use_suites(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
+{
+    *why = "cipher suites refused";
+    if (!p->suites || !p->suites_len)
+        return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+    c->suites = calloc(p->suites_len + 1, sizeof *c->suites);
+    if (!c->suites)
+        return MBEDTLS_ERR_SSL_ALLOC_FAILED;
+    for (size_t i = 0; i < p->suites_len; i++)
+        c->suites[i] = p->suites[i];
+    mbedtls_ssl_conf_ciphersuites(&c->conf, c->suites);
+    return 0;
+}
+
+/* Pre-shared keys. The server's identity hint is ignored: mbedTLS 2.28
+ * always sends an empty one ("no hint"). mbedTLS copies the client's key
+ * and identity into the config and wipes them in mbedtls_ssl_config_free. */
+static int use_psk(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
+{
+    *why = "pre-shared key refused";
+    if (p->role == DK_BK_SERVER) {
+        if (p->psk_server)
+            dk_mbed_conf_psk_server(&c->conf);
+        return 0;
+    }
+    if (!p->psk_identity)
+        return 0;
+    if (!p->psk_key || !p->psk_key_len || p->psk_key_len > DK_MBED_PSK_MAX)
+        return MBEDTLS_ERR_SSL_BAD_INPUT_DATA;
+#if DK_MBED_PSK_MAX > 0
+    return mbedtls_ssl_conf_psk(&c->conf, p->psk_key, p->psk_key_len,
+                                (const unsigned char *)p->psk_identity, strlen(p->psk_identity));
+#else
+    return MBEDTLS_ERR_SSL_FEATURE_UNAVAILABLE;
+#endif
+}
 
 /* The core verified the cookie before the session existed, and the session
  * put that very cookie in its client transport id (the only per-session
@@ -72,8 +102,9 @@ static int copy_certs(mbedtls_x509_crt *chain, const dk_bk_cert *const *certs, s
 static int use_own(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
 {
     if (!p->key || !p->chain_len) {
+        /* A PSK-only server has neither. */
         *why = "a server needs a key and a certificate";
-        return p->role == DK_BK_SERVER ? MBEDTLS_ERR_SSL_BAD_INPUT_DATA : 0;
+        return p->role == DK_BK_SERVER && !p->psk_server ? MBEDTLS_ERR_SSL_BAD_INPUT_DATA : 0;
     }
     *why = "own certificate refused";
     int ret = copy_certs(&c->own, p->chain, p->chain_len);
@@ -125,7 +156,6 @@ static int configure(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
         return ret;
     mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
-    mbedtls_ssl_conf_ciphersuites(conf, ciphersuites);
     mbedtls_ssl_conf_curves(conf, curves);
     mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, dk_mbed_drbg());
     mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
@@ -140,9 +170,13 @@ static int configure(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
     dk_mbed_conf_export(conf);
     if (p->role == DK_BK_SERVER)
         mbedtls_ssl_conf_dtls_cookies(conf, cookie_write, cookie_check, NULL);
-    ret = use_own(c, p, why);
+    ret = use_suites(c, p, why);
+    if (ret == 0)
+        ret = use_own(c, p, why);
     if (ret == 0)
         ret = use_trust(c, p, why);
+    if (ret == 0)
+        ret = use_psk(c, p, why);
     return ret;
 }
 
@@ -153,6 +187,7 @@ static void ctx_free(dk_bk_ctx *c)
     mbedtls_ssl_config_free(&c->conf);
     mbedtls_x509_crt_free(&c->own);
     mbedtls_x509_crt_free(&c->trust);
+    free(c->suites);
     free(c);
 }
 

@@ -3,6 +3,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
 #include <mbedtls/sha256.h>
+#include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/version.h>
 #include <string.h>
 
@@ -117,6 +118,24 @@ static dk_err mbed_hmac_sha384(const void *key, size_t key_len, const dk_bk_iov 
     return rc == 0 ? DK_OK : DK_ERR_TLS;
 }
 
+/* A suite this build negotiates in DTLS 1.2: one mbedTLS lists as
+ * supported (its key exchange and cipher compiled in, not excluded by
+ * MBEDTLS_SSL_CIPHERSUITES), allowed over datagrams and in TLS 1.2. The
+ * PSK suites are listed only with their key exchange (PSK, ECDHE-PSK),
+ * which is what makes DK_MBED_PSK_MAX non-zero. */
+static bool mbed_suite_supported(uint16_t iana)
+{
+    bool listed = false;
+    for (const int *l = mbedtls_ssl_list_ciphersuites(); *l && !listed; l++)
+        listed = *l == (int)iana;
+    const mbedtls_ssl_ciphersuite_t *cs = listed ? mbedtls_ssl_ciphersuite_from_id(iana) : NULL;
+    if (!cs || (cs->flags & MBEDTLS_CIPHERSUITE_NODTLS) ||
+        cs->min_minor_ver > MBEDTLS_SSL_MINOR_VERSION_3 ||
+        cs->max_minor_ver < MBEDTLS_SSL_MINOR_VERSION_3)
+        return false;
+    return mbedtls_cipher_info_from_type(cs->cipher) != NULL;
+}
+
 const dk_bk_library_ops dk_mbed_library_ops = {
     .size = sizeof(dk_bk_library_ops),
     .init = mbed_init,
@@ -126,4 +145,6 @@ const dk_bk_library_ops dk_mbed_library_ops = {
     .hmac_sha256 = mbed_hmac_sha256,
     .sha256 = mbed_sha256,
     .hmac_sha384 = mbed_hmac_sha384,
+    .suite_supported = mbed_suite_supported,
+    .psk_key_max = DK_MBED_PSK_MAX,
 };

@@ -5,6 +5,7 @@
 #include <mbedtls/platform_util.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/ssl_internal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,55 @@ static int export_keys(void *unused, const unsigned char *ms, const unsigned cha
 void dk_mbed_conf_export(mbedtls_ssl_config *conf)
 {
     mbedtls_ssl_conf_export_keys_ext_cb(conf, export_keys, NULL);
+}
+
+/* Server, PSK suites: mbedTLS asks for the key of the identity the client
+ * sent. The session holds the mbedtls_ssl_context, so the context leads
+ * back to it and to its io. A non-zero return makes mbedTLS send
+ * unknown_psk_identity and fail with MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY. */
+#if DK_MBED_PSK_MAX > 0
+static int psk_lookup(void *unused, mbedtls_ssl_context *ssl, const unsigned char *identity,
+                      size_t identity_len)
+{
+    (void)unused;
+    dk_bk_session *s = (dk_bk_session *)(void *)((char *)ssl - offsetof(dk_bk_session, ssl));
+    if (!s->io.psk_key)
+        return -1;
+    uint8_t key[DK_MBED_PSK_MAX];
+    size_t n = s->io.psk_key(s->io.user, identity, identity_len, key, DK_MBED_PSK_MAX);
+    int ret = -1;
+    if (n > 0 && n <= DK_MBED_PSK_MAX)
+        ret = mbedtls_ssl_set_hs_psk(ssl, key, n); /* copied by mbedTLS */
+    mbedtls_platform_zeroize(key, sizeof key);
+    return ret == 0 ? 0 : -1;
+}
+
+#endif
+
+/* Without PSK key exchanges the core offers no PSK suite (psk_key_max is
+ * 0), so that there is nothing to install. */
+void dk_mbed_conf_psk_server(mbedtls_ssl_config *conf)
+{
+#if DK_MBED_PSK_MAX > 0
+    mbedtls_ssl_conf_psk_cb(conf, psk_lookup, NULL);
+#else
+    (void)conf;
+#endif
+}
+
+bool dk_mbed_psk_negotiated(const dk_bk_session *s)
+{
+#if DK_MBED_PSK_MAX > 0
+    /* Set from the ServerHello on (mbedTLS 2.28 has no accessor for it
+     * before the handshake completes). */
+    const mbedtls_ssl_session *neg = s->ssl.session_negotiate;
+    const mbedtls_ssl_ciphersuite_t *cs =
+        neg && neg->ciphersuite ? mbedtls_ssl_ciphersuite_from_id(neg->ciphersuite) : NULL;
+    return cs && mbedtls_ssl_ciphersuite_uses_psk(cs);
+#else
+    (void)s;
+    return false;
+#endif
 }
 
 /* One handshake step with `s` current for export_keys. */

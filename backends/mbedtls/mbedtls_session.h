@@ -42,6 +42,8 @@ int dk_mbed_timer_left(const dk_bk_session *s);
 /* Certificate verification callback (mbedtls_verify.c), and the error a
  * failed handshake maps to, with its reason. */
 int dk_mbed_verify_cb(void *session, mbedtls_x509_crt *crt, int depth, uint32_t *flags);
+/* True once the handshake has chosen a PSK suite. */
+bool dk_mbed_psk_negotiated(const dk_bk_session *s);
 dk_err dk_mbed_handshake_error(dk_bk_session *s, int ret, char *reason, size_t cap);
 
 #endif

@@ -76,12 +76,19 @@ static dk_err classify(dk_bk_session *s, int ret, char *reason, size_t cap)
         snprintf(reason, cap, "too many retransmissions");
         return DK_ERR_TIMEOUT;
     case MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY: return DK_ERR_CLOSED;
-    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
+    case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE: {
         /* mbedTLS has no accessor for it; 2.28 leaves the alert record in
          * in_msg (level, description). */
-        snprintf(reason, cap, "peer sent alert: %s",
-                 s->ssl.in_msg ? dk_mbed_alert_name(s->ssl.in_msg[1]) : "unknown");
+        int desc = s->ssl.in_msg ? s->ssl.in_msg[1] : -1;
+        /* A Finished under another pre-shared key: an mbedTLS server
+         * answers bad_record_mac, others may say decrypt_error. */
+        bool psk_mismatch = (desc == MBEDTLS_SSL_ALERT_MSG_BAD_RECORD_MAC ||
+                             desc == MBEDTLS_SSL_ALERT_MSG_DECRYPT_ERROR) &&
+                            dk_mbed_psk_negotiated(s);
+        snprintf(reason, cap, "peer sent alert: %s%s", dk_mbed_alert_name(desc),
+                 psk_mismatch ? " (a different pre-shared key?)" : "");
         return DK_ERR_HANDSHAKE;
+    }
     case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
         snprintf(reason, cap, "the peer sent no certificate");
         return DK_ERR_CERT_VERIFY;

@@ -25,10 +25,17 @@ struct dk_bk_cert {
     size_t der_len;
 };
 
+#define DK_OSSL_PSK_MAX 64
+
 struct dk_bk_ctx {
     SSL_CTX *ctx;
     dk_bk_role role;
     unsigned rto_initial_ms, rto_max_ms;
+    bool psk_server; /* server: accepts PSK clients */
+    /* Client with a pre-shared key: its identity and key (wiped on free). */
+    char *psk_identity;
+    uint8_t psk_key[DK_OSSL_PSK_MAX];
+    size_t psk_key_len;
 };
 
 dk_err dk_ossl_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
@@ -45,6 +52,10 @@ void dk_ossl_reason(char *reason, size_t cap, const char *fallback);
 
 /* The datagram BIO between a session and the core (openssl_bio.c). */
 BIO_METHOD *dk_ossl_bio_method(void);
+
+/* OpenSSL's name of DTLS 1.2 suite `iana` when this build negotiates it,
+ * else NULL (openssl_library.c; valid after library init). */
+const char *dk_ossl_suite_name(uint16_t iana);
 
 /* SSL ex_data index that holds the session (set up at init). */
 int dk_ossl_session_index(void);

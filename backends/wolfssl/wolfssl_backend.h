@@ -37,9 +37,17 @@ struct dk_bk_cert {
     size_t der_len;
 };
 
+/* wolfSSL's limit for a pre-shared key (MAX_PSK_KEY_LEN in its internal.h,
+ * which is not installed): the buffer its PSK callbacks write into. */
+#define DK_WOLF_PSK_KEY_MAX 64
+
 struct dk_bk_ctx {
     WOLFSSL_CTX *ctx;
     unsigned rto_initial_ms, rto_max_ms; /* for the sessions' timers */
+    /* Client with a pre-shared key: identity and key (wiped when freed). */
+    char *psk_identity;
+    uint8_t psk_key[DK_WOLF_PSK_KEY_MAX];
+    size_t psk_key_len;
     /* Subject names of the trust anchors (wolfssl_anchors.c). */
     char **anchors;
     size_t nanchors, anchors_cap;
@@ -84,6 +92,10 @@ dk_err dk_wolf_cert_new(const uint8_t *der, size_t len, dk_bk_cert **out, char *
 dk_err dk_wolf_cert_self_signed(const dk_bk_key *key, const char *subject, const char *dns_name,
                                 int64_t not_before, int64_t not_after, const uint8_t serial[16],
                                 dk_bk_cert **out, char *reason, size_t reason_cap);
+
+/* wolfSSL's name for cipher suite `iana` (static storage), or NULL when
+ * this build has no such suite. */
+const char *dk_wolf_suite_name(uint16_t iana);
 
 /* "reason" for a wolfSSL or wolfCrypt error code, or `fallback`. */
 void dk_wolf_reason(char *reason, size_t cap, int code, const char *fallback);

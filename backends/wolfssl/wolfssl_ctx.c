@@ -9,11 +9,6 @@
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
-/* ECDHE with AEAD only: AES-GCM and ChaCha20-Poly1305, ECDSA or RSA. */
-static const char cipher_list[] = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                                  "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
-                                  "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384";
-
 /* Debian's bundle, for builds whose system-store loader finds nothing. */
 static const char system_bundle[] = "/etc/ssl/certs/ca-certificates.crt";
 
@@ -76,12 +71,150 @@ static int use_trust(dk_bk_ctx *c, WOLFSSL_CTX *ctx, const dk_bk_ctx_params *p)
     return rc;
 }
 
+/* params->suites as a wolfSSL cipher list ("A:B:C"), malloc'd; NULL with
+ * `reason` set when a suite has no name here. */
+static char *suite_list(const dk_bk_ctx_params *p, char *reason, size_t cap)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < p->suites_len; i++) {
+        const char *name = dk_wolf_suite_name(p->suites[i]);
+        if (!name) {
+            snprintf(reason, cap, "cipher suite 0x%04X is not in this wolfSSL build",
+                     (unsigned)p->suites[i]);
+            return NULL;
+        }
+        len += strlen(name) + 1;
+    }
+    char *list = malloc(len), *w = list;
+    if (!list) {
+        snprintf(reason, cap, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < p->suites_len; i++) {
+        const char *name = dk_wolf_suite_name(p->suites[i]);
+        size_t n = strlen(name);
+        if (i)
+            *w++ = ':';
+        memcpy(w, name, n);
+        w += n;
+    }
+    *w = '\0';
+    return list;
+}
+
+/* Exactly the core's suites, in its order; the server picks by that order
+ * (wolfSSL's default: it walks its own list, then looks for each suite in
+ * the client's). Set after the key, the PSK callbacks and the hint, so
+ * that nothing rebuilds the list behind it. */
+static int use_suites(WOLFSSL_CTX *ctx, const dk_bk_ctx_params *p)
+{
+    char ignored[8];
+    char *list = suite_list(p, ignored, sizeof ignored);
+    if (!list)
+        return BAD_FUNC_ARG;
+    int rc = wolfSSL_CTX_set_cipher_list(ctx, list);
+    free(list);
+    return rc;
+}
+
+/* Server: the key for the identity a client sent, from the core of the
+ * session (found through its I/O context, as everywhere in this backend).
+ * wolfSSL hands the identity over NUL-terminated; the bytes as received
+ * (an identity with a NUL inside included) come from the ClientKeyExchange
+ * the session noted (dk_wolf_records_received). A return of 0 fails the
+ * handshake with PSK_KEY_ERROR; wolfSSL 5.5.4 sends no alert for it, the
+ * session sends unknown_psk_identity (handshake_error). */
+static unsigned int psk_server_cb(WOLFSSL *ssl, const char *identity, unsigned char *key,
+                                  unsigned int key_max)
+{
+    dk_bk_session *s = wolfSSL_GetIOReadCtx(ssl);
+    if (!s)
+        return 0;
+    s->psk_refused = true;
+    if (!s->io.psk_key || !identity || !key)
+        return 0;
+    const uint8_t *id = (const uint8_t *)identity;
+    size_t len = strlen(identity);
+    if (s->psk_id_seen && s->psk_id_len > len && memcmp(s->psk_id, identity, len) == 0) {
+        id = s->psk_id;
+        len = s->psk_id_len;
+    }
+    size_t cap = key_max < DK_WOLF_PSK_KEY_MAX ? key_max : DK_WOLF_PSK_KEY_MAX;
+    uint8_t k[DK_WOLF_PSK_KEY_MAX];
+    size_t n = s->io.psk_key(s->io.user, id, len, k, cap);
+    if (n > 0 && n <= cap) {
+        memcpy(key, k, n);
+        s->psk_refused = false;
+    } else {
+        n = 0;
+    }
+    dk_wolf_wipe(k, sizeof k);
+    return (unsigned int)n;
+}
+
+/* Client: the context's identity and key, whatever the server's hint. */
+static unsigned int psk_client_cb(WOLFSSL *ssl, const char *hint, char *identity,
+                                  unsigned int id_max, unsigned char *key, unsigned int key_max)
+{
+    (void)hint;
+    const dk_bk_session *s = wolfSSL_GetIOReadCtx(ssl);
+    const dk_bk_ctx *c = s ? s->ctx : NULL;
+    if (!c || !c->psk_identity || !c->psk_key_len || !identity || !key)
+        return 0;
+    /* `identity` holds id_max bytes and a NUL. */
+    size_t len = strlen(c->psk_identity);
+    if (len > id_max || c->psk_key_len > key_max)
+        return 0;
+    memcpy(identity, c->psk_identity, len + 1);
+    memcpy(key, c->psk_key, c->psk_key_len);
+    return (unsigned int)c->psk_key_len;
+}
+
+/* Pre-shared keys: the server asks each session's core for the key of the
+ * identity received; the client's identity and key are kept in the
+ * context. */
+static int use_psk(dk_bk_ctx *c, WOLFSSL_CTX *ctx, const dk_bk_ctx_params *p)
+{
+    if (p->role == DK_BK_SERVER && p->psk_server) {
+        wolfSSL_CTX_set_psk_server_callback(ctx, psk_server_cb);
+        if (p->psk_hint && p->psk_hint[0])
+            return wolfSSL_CTX_use_psk_identity_hint(ctx, p->psk_hint);
+    } else if (p->role == DK_BK_CLIENT && p->psk_identity) {
+        if (!p->psk_key || !p->psk_key_len || p->psk_key_len > sizeof c->psk_key)
+            return BAD_FUNC_ARG;
+        if (!(c->psk_identity = strdup(p->psk_identity)))
+            return MEMORY_E;
+        memcpy(c->psk_key, p->psk_key, p->psk_key_len);
+        c->psk_key_len = p->psk_key_len;
+        wolfSSL_CTX_set_psk_client_callback(ctx, psk_client_cb);
+    }
+    return WOLFSSL_SUCCESS;
+}
+
+static void free_ctx(dk_bk_ctx *c)
+{
+    wolfSSL_CTX_free(c->ctx);
+    dk_wolf_anchors_free(c);
+    free(c->psk_identity);
+    dk_wolf_wipe(c->psk_key, sizeof c->psk_key);
+    free(c);
+}
+
 static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reason, size_t cap)
 {
-    if (p->role == DK_BK_SERVER && (!p->key || !p->chain_len)) {
-        snprintf(reason, cap, "a server needs a key and a certificate");
+    bool has_own = p->key && p->chain_len;
+    if (p->role == DK_BK_SERVER && !has_own && !p->psk_server) {
+        snprintf(reason, cap, "a server needs a key and a certificate, or pre-shared keys");
         return DK_ERR_TLS;
     }
+    if (!p->suites || !p->suites_len) {
+        snprintf(reason, cap, "no cipher suite");
+        return DK_ERR_TLS;
+    }
+    char *list = suite_list(p, reason, cap); /* checked here for the reason */
+    if (!list)
+        return DK_ERR_TLS;
+    free(list);
     dk_bk_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return DK_ERR_NOMEM;
@@ -94,33 +227,40 @@ static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reaso
         free(c);
         return DK_ERR_NOMEM;
     }
-    int rc = wolfSSL_CTX_set_cipher_list(ctx, cipher_list);
-    const char *what = "cipher suites refused";
-    if (rc == WOLFSSL_SUCCESS) {
-        /* No resumption: a ticket or a session cache would only hold
-         * memory (and the cache is shared by the whole process). */
-        wolfSSL_CTX_NoTicketTLSv12(ctx);
-        wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
-        what = "own key or certificate refused";
-        rc = use_own(ctx, p);
-    }
+    /* No resumption: a ticket or a session cache would only hold memory
+     * (and the cache is shared by the whole process). */
+    wolfSSL_CTX_NoTicketTLSv12(ctx);
+    wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+    const char *what = "own key or certificate refused";
+    int rc = use_own(ctx, p);
     if (rc == WOLFSSL_SUCCESS) {
         what = "trusted certificates refused";
         rc = use_trust(c, ctx, p);
+    }
+    if (rc == WOLFSSL_SUCCESS) {
+        what = "pre-shared key settings refused";
+        rc = use_psk(c, ctx, p);
+    }
+    if (rc == WOLFSSL_SUCCESS) {
+        what = "cipher suites refused";
+        rc = use_suites(ctx, p);
     }
     if (rc != WOLFSSL_SUCCESS) {
         char lib[120];
         dk_wolf_reason(lib, sizeof lib, rc, "error");
         snprintf(reason, cap, "%s (%s)", what, lib);
-        wolfSSL_CTX_free(ctx);
-        free(c);
-        return DK_ERR_TLS;
+        free_ctx(c);
+        return rc == MEMORY_E ? DK_ERR_NOMEM : DK_ERR_TLS;
     }
     int mode = WOLFSSL_VERIFY_NONE;
     if (p->verify_peer) {
         mode = WOLFSSL_VERIFY_PEER;
         if (p->role == DK_BK_SERVER && p->require_peer_cert)
             mode |= WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+        /* A PSK client authenticates with its key: no certificate is
+         * required of it (as with OpenSSL and mbedTLS). */
+        if (p->role == DK_BK_SERVER && p->require_peer_cert && p->psk_server)
+            mode = WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_EXCEPT_PSK;
     }
     /* client_unsafe gets no callback: wolfSSL calls one even in
      * VERIFY_NONE mode, and its answer would count. */
@@ -133,11 +273,8 @@ static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reaso
 
 static void ctx_free(dk_bk_ctx *c)
 {
-    if (!c)
-        return;
-    wolfSSL_CTX_free(c->ctx);
-    dk_wolf_anchors_free(c);
-    free(c);
+    if (c)
+        free_ctx(c);
 }
 
 const dk_bk_ctx_ops dk_wolf_ctx_ops = {

@@ -25,6 +25,7 @@ int dk_wolf_io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
      * too, not its compiled-in 1400-byte MTU.) */
     size_t n = s->in_len < (size_t)sz ? s->in_len : (size_t)sz;
     memcpy(buf, s->in, n);
+    dk_wolf_records_received(s, s->in, n);
     s->in = NULL;
     s->in_len = 0;
     return (int)n;

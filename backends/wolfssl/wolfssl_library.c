@@ -14,6 +14,11 @@ static WC_RNG rng;
 static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
 static char version_buf[48];
 
+/* A DTLS 1.2 context that only ever takes cipher lists: whether wolfSSL
+ * accepts a suite there. Made on first use, kept for the process. */
+static WOLFSSL_CTX *probe;
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static dk_err wolf_init(void)
 {
     if (wolfSSL_Init() != WOLFSSL_SUCCESS)
@@ -82,6 +87,41 @@ void dk_wolf_rng_release(void)
     pthread_mutex_unlock(&rng_lock);
 }
 
+const char *dk_wolf_suite_name(uint16_t iana)
+{
+    const char *name = wolfSSL_get_cipher_name_from_suite((byte)(iana >> 8), (byte)iana);
+    if (!name || !*name || strcmp(name, "None") == 0)
+        return NULL;
+    /* The name must lead back to the same suite: set_cipher_list takes
+     * names, and a name shared by two suites would enable the wrong one. */
+    byte b0 = 0, b1 = 0;
+    int flags = 0;
+    if (wolfSSL_get_cipher_suite_from_name(name, &b0, &b1, &flags) != 0 ||
+        (uint16_t)(b0 << 8 | b1) != iana)
+        return NULL;
+    return name;
+}
+
+/* The suite has a name in this build (cipher_names[] holds only the suites
+ * compiled in: no static PSK suite but PSK-CHACHA20-POLY1305 in Debian's
+ * 5.5.4, built without WOLFSSL_STATIC_PSK), and a DTLS 1.2 context takes
+ * it alone as its cipher list. */
+static bool wolf_suite_supported(uint16_t iana)
+{
+    const char *name = dk_wolf_suite_name(iana);
+    if (!name)
+        return false;
+    pthread_mutex_lock(&probe_lock);
+    if (!probe) {
+        WOLFSSL_METHOD *m = wolfDTLSv1_2_server_method();
+        probe = m ? wolfSSL_CTX_new(m) : NULL; /* takes `m` */
+    }
+    bool ok = probe && wolfSSL_CTX_set_cipher_list(probe, name) == WOLFSSL_SUCCESS;
+    pthread_mutex_unlock(&probe_lock);
+    wolfSSL_ERR_clear_error();
+    return ok;
+}
+
 static dk_err wolf_sha256(const void *data, size_t len, uint8_t out[32])
 {
     return wc_Sha256Hash(data, (word32)len, out) == 0 ? DK_OK : DK_ERR_TLS;
@@ -127,4 +167,10 @@ const dk_bk_library_ops dk_wolf_library_ops = {
     .hmac_sha256 = wolf_hmac_sha256,
     .sha256 = wolf_sha256,
     .hmac_sha384 = wolf_hmac_sha384,
+    .suite_supported = wolf_suite_supported,
+#ifndef NO_PSK
+    .psk_key_max = DK_WOLF_PSK_KEY_MAX,
+#else
+    .psk_key_max = 0,
+#endif
 };

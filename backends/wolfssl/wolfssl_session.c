@@ -27,14 +27,7 @@
 #define ALERT_CLOSE_NOTIFY      0
 #define ALERT_HANDSHAKE_FAILURE 40
 #define ALERT_BAD_CERTIFICATE   42
-
-/* The names of the suites the contexts allow, so that cipher() always
- * answers with static storage whatever wolfSSL returns. */
-static const char *const suite_names[] = {
-    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
-    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
-    "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
-};
+#define ALERT_UNKNOWN_PSK_ID    115
 
 /* wolfSSL accepted the ClientHello's cookie: the handoff worked. */
 static int cookie_accepted(WOLFSSL *ssl, void *ctx)
@@ -181,7 +174,9 @@ static int alert_received(dk_bk_session *s, int *level)
 static void alert_reason(int code, char *reason, size_t cap)
 {
     const char *name = wolfSSL_alert_desc_string_long(code);
-    if (name)
+    if (code == ALERT_UNKNOWN_PSK_ID) /* wolfSSL 5.5.4 has no name for it */
+        snprintf(reason, cap, "peer sent alert: unknown PSK identity");
+    else if (name)
         snprintf(reason, cap, "peer sent alert: %s", name);
     else
         snprintf(reason, cap, "peer sent alert: %d", code);
@@ -227,7 +222,8 @@ static dk_err handshake_error(dk_bk_session *s, int err, char *reason, size_t ca
     /* A failure of ours that wolfSSL did not announce: tell the peer, so
      * that it does not wait for its handshake timeout. */
     if (alert < 0 && s->sent == 0)
-        dk_wolf_send_fatal_alert(s, e == DK_ERR_CERT_VERIFY && err != NO_PEER_CERT
+        dk_wolf_send_fatal_alert(s, s->psk_refused ? ALERT_UNKNOWN_PSK_ID
+                                    : e == DK_ERR_CERT_VERIFY && err != NO_PEER_CERT
                                         ? ALERT_BAD_CERTIFICATE
                                         : ALERT_HANDSHAKE_FAILURE);
     wolfSSL_ERR_clear_error();
@@ -346,16 +342,12 @@ static void session_set_mtu(dk_bk_session *s, unsigned mtu)
     (void)mtu;
 }
 
+/* wolfSSL's name of the negotiated suite, from its static name table. */
 static const char *session_cipher(dk_bk_session *s)
 {
-    const char *name = s->done ? wolfSSL_get_cipher_name(s->ssl) : NULL;
-    if (!name)
-        return "";
-    for (size_t i = 0; i < sizeof suite_names / sizeof suite_names[0]; i++)
-        if (strcmp(name, suite_names[i]) == 0)
-            return suite_names[i];
-    /* Not one of ours: wolfSSL's name table is static too. */
-    return name;
+    int suite = s->done ? wolfSSL_get_current_cipher_suite(s->ssl) : 0;
+    const char *name = suite > 0 && suite <= 0xffff ? dk_wolf_suite_name((uint16_t)suite) : NULL;
+    return name ? name : "";
 }
 
 static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)

@@ -53,7 +53,7 @@
 extern "C" {
 #endif
 
-#define DK_BACKEND_ABI_VERSION 2
+#define DK_BACKEND_ABI_VERSION 3
 
 /* Objects owned by the backend; the core only holds pointers. */
 typedef struct dk_bk_key dk_bk_key;         /* one private or public key */
@@ -92,6 +92,14 @@ typedef struct dk_bk_library_ops {
      * (AES-256-GCM), which the core runs when it derives record keys. */
     dk_err (*hmac_sha384)(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
                           uint8_t out[48]);
+    /* Whether this library build negotiates cipher suite `iana` (0xC0A8...)
+     * in DTLS 1.2. The core asks only about suites its record layer protects
+     * (core/suites.c) and offers only those answered true; DK_CAP_PSK and
+     * DK_CAP_CCM8 are derived from the answers. */
+    bool (*suite_supported)(uint16_t iana);
+    /* Longest pre-shared key the library accepts, in bytes (RFC 4279 allows
+     * 64 in practice; 0: no PSK at all). */
+    size_t psk_key_max;
 } dk_bk_library_ops;
 
 /* ---------------------------------------------------------------- keys */
@@ -177,13 +185,33 @@ typedef struct dk_bk_ctx_params {
      * each retransmission up to the maximum (RFC 6347 4.2.4.1). */
     unsigned rto_initial_ms;
     unsigned rto_max_ms;
+    /* The cipher suites to offer (client, in this order) or accept (server,
+     * in this order of preference, whatever the client's order), as IANA
+     * ids: the core's policy, already filtered to suite_supported() and to
+     * the credentials below. Never empty. The backend enables exactly these
+     * (and the ECDHE groups and signature algorithms they need). */
+    const uint16_t *suites;
+    size_t suites_len;
+    /* Pre-shared keys (RFC 4279), used when a PSK suite is negotiated.
+     * Server: `psk_server` accepts PSK clients (with or without `key`; no
+     * `key` means a PSK-only server); the key for the identity a client
+     * sends comes from dk_bk_io.psk_key of its session. `psk_hint`: identity
+     * hint for ServerKeyExchange (NULL: none; ignored where the library
+     * cannot send one). Client: `psk_identity` (NUL-terminated, 1..128
+     * bytes) and `psk_key` (1..psk_key_max bytes), NULL when the client has
+     * none. The backend copies what it keeps and wipes its copies of keys
+     * (explicit_bzero or the library's zeroize) when it frees them. */
+    bool psk_server;
+    const char *psk_hint;
+    const char *psk_identity;
+    const uint8_t *psk_key;
+    size_t psk_key_len;
 } dk_bk_ctx_params;
 
 typedef struct dk_bk_ctx_ops {
     size_t size;
-    /* Builds a configuration: protocol DTLS 1.2 only, the library's secure
-     * default AEAD suites (ECDHE with AES-GCM or ChaCha20-Poly1305), no
-     * renegotiation, no compression. The server side must accept a
+    /* Builds a configuration: protocol DTLS 1.2 only, exactly the cipher
+     * suites in params->suites, no renegotiation, no compression. The server side must accept a
      * ClientHello whose cookie the core verified (see session_ops.init).
      * Errors: DK_ERR_TLS (library refused a key or certificate),
      * DK_ERR_NOMEM. */
@@ -206,6 +234,16 @@ typedef struct dk_bk_io {
     dk_err (*send)(void *user, const uint8_t *data, size_t len);
     /* The core's monotonic clock in milliseconds, for library timers. */
     uint64_t (*now_ms)(void *user);
+    /* Server sessions of a psk_server context: the key for the PSK identity
+     * the client sent (`identity`, `identity_len` bytes as received, not
+     * NUL-terminated). Writes at most `key_cap` bytes (pass the library's
+     * limit, at most 64) and returns the key's length, or 0 when the
+     * identity is unknown or refused: the backend then fails the handshake
+     * (the library's unknown_psk_identity alert where it sends one) and
+     * handshake() returns DK_ERR_HANDSHAKE; the core supplies the reason.
+     * The backend wipes `key` once the library has copied it. */
+    size_t (*psk_key)(void *user, const uint8_t *identity, size_t identity_len, uint8_t *key,
+                      size_t key_cap);
 } dk_bk_io;
 
 typedef struct dk_bk_session_params {

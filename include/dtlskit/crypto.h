@@ -203,6 +203,87 @@ DK_API dk_err dk_tls_options_set_client_auth(dk_tls_options *opts, dk_client_aut
 DK_API dk_err dk_tls_options_set_client_certificate(dk_tls_options *opts, const dk_key *key,
                                                     const dk_cert *own_certificate);
 
+/* ---------------------------------------------- pre-shared keys (RFC 4279) */
+
+/** Longest PSK identity and key the options accept (RFC 4279 section 5.3
+ *  asks for identities up to 128 bytes and keys up to 64). A library may
+ *  take shorter keys: mbedTLS 2.28 at most 32 bytes (DK_ERR_UNAVAILABLE). */
+#define DK_PSK_IDENTITY_MAX 128
+#define DK_PSK_KEY_MAX      64
+
+/** Server: the key for the PSK identity a client sent. `identity` is
+ *  NUL-terminated, 1..DK_PSK_IDENTITY_MAX bytes, without NUL bytes inside
+ *  (the core refuses other identities before calling). Write the key into
+ *  `key` (`key_cap` bytes, the backend's limit) and return its length, or
+ *  return 0 for an unknown identity: the handshake then fails with the
+ *  unknown_psk_identity alert. A return above `key_cap` fails the handshake
+ *  as well. Called during dk_udp_server_poll()/dk_dtls_peer_poll(), on that
+ *  thread; `user` is the pointer given with the callback. */
+typedef size_t (*dk_psk_lookup)(void *user, const char *identity, uint8_t *key, size_t key_cap);
+
+/** Server options for PSK clients only (no certificate). `identity_hint`:
+ *  sent to clients in ServerKeyExchange (NULL or "": none; mbedTLS sends
+ *  none). Errors: DK_ERR_INVALID (NULL callback, hint over
+ *  DK_PSK_IDENTITY_MAX), DK_ERR_UNAVAILABLE (no DK_CAP_PSK). */
+DK_API dk_tls_options *dk_tls_options_server_psk(const char *identity_hint, dk_psk_lookup lookup,
+                                                 void *user, dk_err *err);
+
+/** Server options made with dk_tls_options_server(): accept PSK clients as
+ *  well, so one server serves both kinds (a client offering only PSK suites
+ *  gets a PSK suite, a certificate client gets a certificate suite). Same
+ *  arguments and errors as dk_tls_options_server_psk(). */
+DK_API dk_err dk_tls_options_set_psk(dk_tls_options *server_opts, const char *identity_hint,
+                                     dk_psk_lookup lookup, void *user);
+
+/** Client options that authenticate with a pre-shared key: the client offers
+ *  PSK suites only and verifies no certificate. The key is copied, and
+ *  wiped from memory when the options are freed. Errors: DK_ERR_INVALID
+ *  (NULL or empty identity or key, identity over DK_PSK_IDENTITY_MAX bytes,
+ *  key over DK_PSK_KEY_MAX), DK_ERR_UNAVAILABLE (no DK_CAP_PSK, or a key
+ *  longer than the library takes). */
+DK_API dk_tls_options *dk_tls_options_client_psk(const char *identity, const uint8_t *key,
+                                                 size_t key_len, dk_err *err);
+
+/* ------------------------------------------------------- cipher suites */
+
+/** Cipher suites are named by their IANA ids. The core protects these:
+ *  0xC02B, 0xC02F, 0xC02C, 0xC030 (ECDHE with AES-GCM), 0xCCA9, 0xCCA8
+ *  (ECDHE with ChaCha20-Poly1305), 0xC0AE (ECDHE-ECDSA with AES-128-CCM-8,
+ *  CoAP's certificate suite), and the PSK suites 0xCCAC
+ *  (ECDHE-PSK-ChaCha20-Poly1305), 0x00A8 (PSK-AES-128-GCM), 0xC0A8
+ *  (PSK-AES-128-CCM-8, CoAP's PSK suite), 0xCCAB (PSK-ChaCha20-Poly1305).
+ *  By default a server accepts, in this order, the GCM and ChaCha20 suites,
+ *  then 0xC0AE, then (with PSK) 0xCCAC, 0x00A8, 0xC0A8, 0xCCAB; a client
+ *  offers those that fit its credentials. Suites the linked library lacks
+ *  are left out silently from the default. */
+#define DK_SUITE_PSK_AES_128_CCM_8         0xC0A8
+#define DK_SUITE_PSK_AES_128_GCM_SHA256    0x00A8
+#define DK_SUITE_ECDHE_PSK_CHACHA20        0xCCAC
+#define DK_SUITE_PSK_CHACHA20              0xCCAB
+#define DK_SUITE_ECDHE_ECDSA_AES_128_CCM_8 0xC0AE
+#define DK_SUITE_ECDHE_ECDSA_AES_128_GCM   0xC02B
+#define DK_SUITE_ECDHE_RSA_AES_128_GCM     0xC02F
+#define DK_SUITE_ECDHE_ECDSA_AES_256_GCM   0xC02C
+#define DK_SUITE_ECDHE_RSA_AES_256_GCM     0xC030
+#define DK_SUITE_ECDHE_ECDSA_CHACHA20      0xCCA9
+#define DK_SUITE_ECDHE_RSA_CHACHA20        0xCCA8
+
+/** RFC name of a suite the core knows ("TLS_PSK_WITH_AES_128_CCM_8"), or
+ *  NULL. */
+DK_API const char *dk_cipher_suite_name(uint16_t suite);
+
+/** True when the linked library negotiates `suite` and the core protects
+ *  it. */
+DK_API bool dk_cipher_suite_available(uint16_t suite);
+
+/** Restricts the suites the options offer (client, in this order) or accept
+ *  (server, in this order of preference) to `suites`; n == 0 restores the
+ *  default. Errors: DK_ERR_INVALID (NULL with n > 0, over 32 suites, a suite
+ *  the core does not know, a list with no suite for the options'
+ *  credentials), DK_ERR_UNAVAILABLE (a suite the library lacks). */
+DK_API dk_err dk_tls_options_set_cipher_suites(dk_tls_options *opts, const uint16_t *suites,
+                                               size_t n);
+
 /** Godot: TLSOptions.is_server(). */
 DK_API bool dk_tls_options_is_server(const dk_tls_options *opts);
 /** Godot: TLSOptions.is_unsafe_client(). */

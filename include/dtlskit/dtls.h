@@ -328,6 +328,15 @@ DK_API dk_err dk_dtls_peer_get_stats(const dk_dtls_peer *peer, dk_dtls_peer_stat
 /** Negotiated cipher suite name (backend's naming), "" before connecting. */
 DK_API const char *dk_dtls_peer_get_cipher(const dk_dtls_peer *peer);
 
+/** Negotiated cipher suite, IANA id (0xC0A8...; see dk_cipher_suite_name()),
+ *  0 before the handshake completes. */
+DK_API uint16_t dk_dtls_peer_get_cipher_suite(const dk_dtls_peer *peer);
+
+/** The PSK identity of a session that negotiated a PSK suite: the one the
+ *  client sent (server side) or its own (client side); "" otherwise, and
+ *  before the handshake completes. Owned by the session. */
+DK_API const char *dk_dtls_peer_get_psk_identity(const dk_dtls_peer *peer);
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,10 +50,13 @@ DK_API const char *dk_backend_version(void);
 #define DK_CAP_CLIENT_AUTH    (1u << 3) /**< client certificates */
 #define DK_CAP_ENCRYPTED_KEYS (1u << 4) /**< password-protected keys (PEM and DER) */
 #define DK_CAP_CHACHA20       (1u << 5) /**< ChaCha20-Poly1305 suites */
-#define DK_CAP_PSK            (1u << 6) /**< pre-shared keys (not in the API yet) */
+#define DK_CAP_PSK            (1u << 6) /**< pre-shared keys (dk_tls_options_client_psk()...) */
 #define DK_CAP_CID            (1u << 7) /**< DTLS Connection ID (not in the API yet) */
 #define DK_CAP_DTLS13         (1u << 8) /**< DTLS 1.3 (not in the API yet) */
 #define DK_CAP_MTU            (1u << 9) /**< handshake fragmented to the configured MTU */
+/** AES-128-CCM-8 with certificates (0xC0AE); with PSK as well when
+ *  dk_cipher_suite_available(0xC0A8). */
+#define DK_CAP_CCM8 (1u << 10)
 
 /** Bitmask of DK_CAP_* for the backend compiled in. */
 DK_API uint32_t dk_backend_caps(void);
