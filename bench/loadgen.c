@@ -2,14 +2,19 @@
  * concurrent DTLS clients (dtlskit, one process, non-blocking, epoll), or
  * raw UDP sockets for the raw echo baseline.
  *
- *   loadgen --port N --mode handshake --clients C --seconds S
+ *   loadgen --port N --mode handshake --clients C --seconds S [--resume]
  *   loadgen --port N --mode echo --sessions N --size B --window W --seconds S [--raw]
  *   loadgen --port N --mode idle --sessions N --seconds S [--forget]
  *   loadgen --port N --mode flood --sources K --clients C --seconds S [--raw]
  *
  * handshake: keeps C handshakes in flight; each connected client closes and
- *   is replaced. echo: N sessions, each keeping W datagrams of B bytes in
- *   flight. idle: establishes N sessions (64 handshakes at a time), prints
+ *   is replaced. --resume: each of the C client slots keeps the session
+ *   (RFC 5077 ticket) of its previous connection and offers it on the next
+ *   one, so the first connection of a slot, and any after a failure or
+ *   without a ticket, is a full handshake and the others resume; the result
+ *   line then counts them ("resumed R full F", appended). echo: N
+ *   sessions, each keeping W datagrams of B bytes in flight. idle:
+ *   establishes N sessions (64 handshakes at a time), prints
  *   "established N", holds them S seconds. flood: K sockets on distinct
  *   127.4.x.y addresses send a real ClientHello without cookie (--raw: the
  *   same number of bytes) as fast as they can while C clients handshake.
@@ -45,6 +50,12 @@ static int ep;
  * load generator no longer pays for (memory, descriptors). */
 static bool forget;
 static int started;
+/* --resume (handshake mode): offer each slot's previous session. */
+static bool resume;
+/* The host name every client connects with: none (no SNI; the clients do
+ * not verify the server). A session is offered only to the name it came
+ * from, so this is the same for every connection ("" both ways). */
+static const char *const host = NULL;
 
 typedef struct client {
     dk_dtls_peer *p; /* DTLS */
@@ -52,6 +63,7 @@ typedef struct client {
     int inflight;
     uint64_t last_rx;
     bool counted;
+    dk_dtls_session *session; /* --resume: the previous connection's */
 } client;
 
 static void die(const char *what)
@@ -79,7 +91,11 @@ static void start_dtls(client *c)
     if (!udp || dk_udp_peer_connect_to_host(udp, "127.0.0.1", port) != DK_OK)
         die("connect_to_host");
     c->p = dk_dtls_peer_new(NULL);
-    if (!c->p || dk_dtls_peer_connect_to_peer(c->p, udp, NULL, opts) != DK_OK)
+    if (!c->p)
+        die("dk_dtls_peer_new");
+    if (resume && c->session && dk_dtls_peer_set_session(c->p, c->session) != DK_OK)
+        die("dk_dtls_peer_set_session");
+    if (dk_dtls_peer_connect_to_peer(c->p, udp, host, opts) != DK_OK)
         die("connect_to_peer");
     c->fd = -1;
     c->inflight = 0;
@@ -126,6 +142,28 @@ static int wait_events(int ms, struct epoll_event *ev, int max)
 }
 
 static long long handshakes_done, handshake_errors;
+/* --resume: connected handshakes that resumed a session or were full ones,
+ * and connections that gave no session to resume (no ticket issued). */
+static long long handshakes_resumed, handshakes_full, no_session;
+
+/* --resume: replaces the slot's session with the one `c` just connected
+ * with (none when it failed or the server issued no ticket: the slot's
+ * next connection is then a full handshake). */
+static void keep_session(client *c, bool connected)
+{
+    dk_dtls_session_free(c->session);
+    c->session = NULL;
+    if (!connected)
+        return;
+    if (dk_dtls_peer_is_session_reused(c->p))
+        handshakes_resumed++;
+    else
+        handshakes_full++;
+    dk_err e = DK_OK;
+    c->session = dk_dtls_peer_get_session(c->p, &e);
+    if (!c->session)
+        no_session++;
+}
 
 /* Steps one DTLS client in handshake mode: returns true when it finished
  * (connected or failed) and was replaced. */
@@ -139,6 +177,8 @@ static void step_handshake(client *c, bool replace)
         handshakes_done++;
     else
         handshake_errors++;
+    if (resume)
+        keep_session(c, st == DK_DTLS_CONNECTED);
     stop_dtls(c, st == DK_DTLS_CONNECTED);
     if (replace)
         start_dtls(c);
@@ -159,10 +199,19 @@ static void run_handshakes(int nclients, int seconds)
             if (dk_dtls_peer_get_timeout_ms(cs[i].p) == 0)
                 step_handshake(&cs[i], true);
     }
-    for (int i = 0; i < nclients; i++)
+    for (int i = 0; i < nclients; i++) {
         stop_dtls(&cs[i], false);
-    printf("loadgen handshakes %lld errors %lld in %d s\n", handshakes_done, handshake_errors,
-           seconds);
+        dk_dtls_session_free(cs[i].session);
+    }
+    /* The resumption counts are appended: the line reads as before. */
+    if (resume)
+        printf("loadgen handshakes %lld errors %lld in %d s resumed %lld full %lld no-session "
+               "%lld\n",
+               handshakes_done, handshake_errors, seconds, handshakes_resumed, handshakes_full,
+               no_session);
+    else
+        printf("loadgen handshakes %lld errors %lld in %d s\n", handshakes_done, handshake_errors,
+               seconds);
     free(cs);
 }
 
@@ -416,6 +465,10 @@ int main(int argc, char **argv)
             forget = true;
             continue;
         }
+        if (!strcmp(a, "--resume")) {
+            resume = true;
+            continue;
+        }
         if (!strcmp(a, "--port"))
             port = atoi(v);
         else if (!strcmp(a, "--mode"))
@@ -434,7 +487,8 @@ int main(int argc, char **argv)
             sources = atoi(v);
         i++;
     }
-    if (!mode || port <= 0 || size < 1 || size > 2000 || seconds < 1 || seconds > 600) {
+    if (!mode || port <= 0 || size < 1 || size > 2000 || seconds < 1 || seconds > 600 ||
+        (resume && strcmp(mode, "handshake") != 0)) {
         fprintf(stderr, "usage: see the top of bench/loadgen.c\n");
         return 2;
     }

@@ -33,6 +33,14 @@ int dk__ms_until(uint64_t deadline, uint64_t now)
     return d > (uint64_t)INT_MAX ? INT_MAX : (int)d;
 }
 
+uint64_t dk__wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
+           atomic_load_explicit(&offset_ms, memory_order_relaxed);
+}
+
 uint64_t dk__now_us(void)
 {
     struct timespec ts;

@@ -10,6 +10,10 @@ uint64_t dk__now_ms(void);
 /* Microseconds, same clock. */
 uint64_t dk__now_us(void);
 
+/* Wall-clock milliseconds since the epoch (moved by the test hook too):
+ * for values several processes must agree on, such as ticket key periods. */
+uint64_t dk__wall_ms(void);
+
 /* Test hook, internal (not exported from the shared library): moves both
  * readings above forward by `ms`, so that tests can pass cookie rotations
  * and timeouts without sleeping. Forward only, to stay monotonic. */

@@ -77,7 +77,15 @@ struct dk_dtls_peer {
      * reused; psk_state says what became of it. */
     char *psk_identity;
     uint8_t psk_state; /* dk__psk_state */
-    char *reason;      /* allocated when there is one */
+    /* Client: the server name it connects to (connect_to_peer's host name,
+     * "" for none), the session to offer (set_session), the session this
+     * connection can be resumed with (after the hand-off), and whether the
+     * handshake was an abbreviated one. */
+    char *server_name;
+    dk_dtls_session *offer;
+    dk_dtls_session *session;
+    bool reused;
+    char *reason; /* allocated when there is one */
     int max_payload;
     void *user_data;
     /* Tracking by the DTLS server that took the session in admission mode,
@@ -106,6 +114,7 @@ struct dk_dtls_server {
     dk__session_cfg cfg;
     dk__caps caps;
     unsigned key_cache; /* sessions keeping expanded AEAD keys */
+    dk__ticket_cfg tickets;
     dk__ledger *ledger;
     dk_udp_server *attached;
     dk_dtls_server_stats stats;
@@ -169,6 +178,20 @@ dk_err dk__session_cfg_check_mtu(const char *func, int mtu);
 dk_err dk__session_cfg_check_retransmit(const char *func, int initial_ms, int max_ms);
 dk_err dk__session_cfg_check_timeout(const char *func, int ms, bool zero_ok);
 void dk__session_cfg_default(dk__session_cfg *cfg);
+
+/* A client session to resume (core/session.c): which backend's library
+ * serialised it, for which server name, and the library's bytes. */
+struct dk_dtls_session {
+    char backend[16];
+    char *server_name;
+    uint8_t *data;
+    size_t len;
+};
+
+/* A session of `len` bytes of `data` (copied) for `server_name`; NULL
+ * without memory. */
+dk_dtls_session *dk__session_new(const char *server_name, const uint8_t *data, size_t len);
+dk_dtls_session *dk__session_dup(const dk_dtls_session *s);
 
 /* Duplicates options, sharing their keys and certificates. */
 dk_tls_options *dk__tls_options_clone(const dk_tls_options *opts);

@@ -192,6 +192,11 @@ static void release_all(dk_dtls_peer *p)
     free(p->psk_identity);
     p->psk_identity = NULL;
     p->psk_state = DK__PSK_NONE;
+    free(p->server_name);
+    p->server_name = NULL;
+    dk_dtls_session_free(p->session);
+    p->session = NULL;
+    p->reused = false;
     p->max_payload = 0;
 }
 
@@ -201,6 +206,7 @@ void dk_dtls_peer_free(dk_dtls_peer *p)
         return;
     dk__dtls_untrack(p);
     release_all(p);
+    dk_dtls_session_free(p->offer);
     free(p);
 }
 
@@ -759,6 +765,17 @@ static void connected(dk_dtls_peer *p, const uint8_t *d, size_t fed, size_t len)
     (void)drain_library(p, len);
     p->cipher = DK__BK_HAS(session, cipher) ? DK__BK->session->cipher(p->bs) : "";
     p->suite = p->rec.suite->id;
+    p->reused = DK__BK_HAS(session, session_reused) && DK__BK->session->session_reused(p->bs);
+    if (p->ctx->role == DK_BK_CLIENT && DK__BK_HAS(session, save_session)) {
+        uint8_t *b = NULL;
+        size_t n = 0;
+        if (DK__BK->session->save_session(p->bs, &b, &n) == DK_OK && b && n)
+            p->session = dk__session_new(p->server_name, b, n); /* NULL: not resumable */
+        if (b) {
+            explicit_bzero(b, n);
+            free(b);
+        }
+    }
     if (!dk__suite_is_psk(p->suite)) {
         free(p->psk_identity); /* a PSK lookup of a handshake that chose otherwise */
         p->psk_identity = NULL;
@@ -999,7 +1016,20 @@ dk_err dk_dtls_peer_connect_to_peer(dk_dtls_peer *p, dk_udp_peer *udp, const cha
         .sni = hostname && *hostname && !is_ip ? hostname : NULL,
         .verify_name = verify ? name : NULL,
     };
+    p->server_name = strdup(hostname ? hostname : "");
+    if (!p->server_name) {
+        dk__ctx_unref(ctx);
+        return DK_FAIL(DK_ERR_NOMEM, "out of memory");
+    }
+    /* A session is offered only to the server name it came from. */
+    dk_dtls_session *offer = p->offer;
+    p->offer = NULL;
+    if (offer && strcmp(offer->server_name, p->server_name) == 0) {
+        params.resume = offer->data;
+        params.resume_len = offer->len;
+    }
     err = dk__dtls_peer_start(p, __func__, udp, ctx, &cfg, &params);
+    dk_dtls_session_free(offer);
     dk__ctx_unref(ctx);
     if (err != DK_OK) {
         p->udp = NULL; /* ownership stays with the caller on failure */
@@ -1178,6 +1208,52 @@ dk_err dk_dtls_peer_get_stats(const dk_dtls_peer *p, dk_dtls_peer_stats *out)
 const char *dk_dtls_peer_get_cipher(const dk_dtls_peer *p)
 {
     return p && p->cipher ? p->cipher : "";
+}
+
+bool dk_dtls_peer_is_session_reused(const dk_dtls_peer *p)
+{
+    return p && p->reused;
+}
+
+dk_dtls_session *dk_dtls_peer_get_session(const dk_dtls_peer *p, dk_err *err)
+{
+    if (!p) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "peer is NULL"));
+        return NULL;
+    }
+    if (p->server_name == NULL && p->suite) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "a server session has no session to resume"));
+        return NULL;
+    }
+    if (!p->suite) {
+        dk__set_err(err, DK_FAIL(DK_ERR_STATE, "no handshake completed"));
+        return NULL;
+    }
+    if (!p->session) {
+        dk__set_err(err, DK_FAIL(DK_ERR_UNAVAILABLE, "the server issued no session ticket"));
+        return NULL;
+    }
+    dk_dtls_session *s = dk__session_dup(p->session);
+    dk__set_err(err, s ? DK_OK : DK_FAIL(DK_ERR_NOMEM, "out of memory"));
+    return s;
+}
+
+dk_err dk_dtls_peer_set_session(dk_dtls_peer *p, const dk_dtls_session *session)
+{
+    if (!p)
+        return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
+    if (p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED)
+        return DK_FAIL(DK_ERR_STATE, "session already %s: set it before connect_to_peer()",
+                       dk_dtls_status_name(p->status));
+    if (session && strcmp(session->backend, DK__BK->name) != 0)
+        return DK_FAIL(DK_ERR_INVALID, "session of the %s backend; this library uses %s",
+                       session->backend, DK__BK->name);
+    dk_dtls_session *copy = NULL;
+    if (session && !(copy = dk__session_dup(session)))
+        return DK_FAIL(DK_ERR_NOMEM, "out of memory");
+    dk_dtls_session_free(p->offer);
+    p->offer = copy;
+    return DK_OK;
 }
 
 uint16_t dk_dtls_peer_get_cipher_suite(const dk_dtls_peer *p)

@@ -34,6 +34,12 @@ dk_dtls_server *dk_dtls_server_new(dk_err *err)
         dk__set_err(err, DK_FAIL(DK_ERR_NOMEM, "out of memory"));
         return NULL;
     }
+    if (dk__ticket_cfg_init(&s->tickets) != DK_OK) {
+        dk__ledger_unref(s->ledger);
+        free(s);
+        dk__set_err(err, DK_FAIL(DK_ERR_TLS, "no random bytes for the ticket secret"));
+        return NULL;
+    }
     dk__session_cfg_default(&s->cfg);
     s->cfg.idle_timeout_ms = DK__DEFAULT_SERVER_IDLE_MS;
     dk__caps_default(&s->caps);
@@ -55,7 +61,8 @@ void dk_dtls_server_free(dk_dtls_server *s)
     dk__ledger_unref(s->ledger); /* sessions still counted keep it alive */
     dk__ctx_unref(s->ctx);
     dk_tls_options_free(s->opts);
-    memset(&s->jar, 0, sizeof s->jar);
+    explicit_bzero(&s->jar, sizeof s->jar);
+    explicit_bzero(&s->tickets, sizeof s->tickets);
     free(s);
 }
 
@@ -63,8 +70,15 @@ void dk_dtls_server_free(dk_dtls_server *s)
 static dk_err build_ctx(dk_dtls_server *s, const char *func)
 {
     dk_err err;
-    dk__ctx *c = dk__ctx_create(func, s->opts, DK_BK_SERVER, (unsigned)s->cfg.rto_initial_ms,
-                                (unsigned)s->cfg.rto_max_ms, &err);
+    /* A resumed session does not ask the PSK lookup again: an identity
+     * revoked there would still resume. Tickets are off for PSK servers
+     * unless the application turned them on. */
+    dk__ticket_cfg tk = s->tickets;
+    if (s->opts->psk_lookup && !tk.chosen)
+        tk.enabled = false;
+    dk__ctx *c = dk__ctx_create_server(func, s->opts, (unsigned)s->cfg.rto_initial_ms,
+                                       (unsigned)s->cfg.rto_max_ms, &tk, &err);
+    explicit_bzero(&tk, sizeof tk);
     if (!c)
         return err;
     dk__ctx_unref(s->ctx);
@@ -451,6 +465,62 @@ dk_err dk_dtls_server_set_key_cache(dk_dtls_server *s, int sessions)
     s->key_cache = (unsigned)sessions;
     if (s->ctx) /* sessions made from an older context keep its cache */
         dk__aead_cache_set_cap(&s->ctx->aead_cache, s->key_cache);
+    return DK_OK;
+}
+
+/* ------------------------------------------------------ session tickets */
+
+/* Ticket settings live in the backend context: sessions taken afterwards
+ * get a context rebuilt with them; sessions under way keep theirs. */
+static void tickets_changed(dk_dtls_server *s)
+{
+    dk__ctx_unref(s->ctx);
+    s->ctx = NULL;
+}
+
+dk_err dk_dtls_server_set_tickets(dk_dtls_server *s, bool enabled)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    s->tickets.enabled = enabled;
+    s->tickets.chosen = true;
+    tickets_changed(s);
+    return DK_OK;
+}
+
+dk_err dk_dtls_server_set_ticket_secret(dk_dtls_server *s, const void *secret, size_t len)
+{
+    if (!s || !secret)
+        return DK_FAIL(DK_ERR_INVALID, "server or secret is NULL");
+    if (len < 16 || len > DK__TICKET_SECRET_MAX)
+        return DK_FAIL(DK_ERR_INVALID, "secret of %zu bytes: 16 to %d needed", len,
+                       DK__TICKET_SECRET_MAX);
+    memcpy(s->tickets.secret, secret, len);
+    s->tickets.secret_len = len;
+    tickets_changed(s);
+    return DK_OK;
+}
+
+dk_err dk_dtls_server_set_ticket_rotation(dk_dtls_server *s, int interval_ms)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    if (interval_ms < 1000)
+        return DK_FAIL(DK_ERR_INVALID, "interval of %d ms: 1000 at least", interval_ms);
+    s->tickets.interval_ms = interval_ms;
+    tickets_changed(s);
+    return DK_OK;
+}
+
+dk_err dk_dtls_server_set_ticket_lifetime(dk_dtls_server *s, int seconds)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    if (seconds < 1 || seconds > DK__TICKET_MAX_LIFETIME_S)
+        return DK_FAIL(DK_ERR_INVALID, "lifetime of %d s: 1 to %d (RFC 5077: 7 days)", seconds,
+                       DK__TICKET_MAX_LIFETIME_S);
+    s->tickets.lifetime_s = (unsigned)seconds;
+    tickets_changed(s);
     return DK_OK;
 }
 

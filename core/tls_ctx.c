@@ -20,6 +20,10 @@ void dk__ctx_unref(dk__ctx *c)
     dk_cert_free(c->chain);
     dk_cert_free(c->trusted);
     free(c->psk_identity);
+    if (c->tickets) {
+        dk__ticket_keys_clear(c->tickets);
+        free(c->tickets);
+    }
     free(c);
 }
 
@@ -35,12 +39,17 @@ static void fail_create(dk__ctx *c, const char *func, dk_err e, const char *why,
     dk_cert_free(c->chain);
     dk_cert_free(c->trusted);
     free(c->psk_identity);
+    if (c->tickets) {
+        dk__ticket_keys_clear(c->tickets);
+        free(c->tickets);
+    }
     free(c);
     dk__set_err(err, dk__fail(e, func, "%s", why));
 }
 
-dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role role,
-                        unsigned rto_initial_ms, unsigned rto_max_ms, dk_err *err)
+static dk__ctx *build(const char *func, const dk_tls_options *o, dk_bk_role role,
+                      unsigned rto_initial_ms, unsigned rto_max_ms, const dk__ticket_cfg *tk,
+                      dk_err *err)
 {
     if (!DK__BK_HAS(ctx, create) || !DK__BK_HAS(session, init)) {
         dk__set_err(err, dk__fail(DK_ERR_UNAVAILABLE, func, "backend '%s' has no DTLS sessions",
@@ -114,6 +123,20 @@ dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role ro
                     err);
         return NULL;
     }
+    if (role == DK_BK_CLIENT) {
+        p.tickets = true; /* ask for one: resuming is the application's choice */
+    } else if (tk && tk->enabled) {
+        c->tickets = calloc(1, sizeof *c->tickets);
+        if (!c->tickets) {
+            fail_create(c, func, DK_ERR_NOMEM, "out of memory", err);
+            return NULL;
+        }
+        c->tickets->cfg = *tk;
+        p.tickets = true;
+        p.ticket_lifetime_s = tk->lifetime_s;
+        p.ticket_key = dk__ticket_key;
+        p.ticket_user = c->tickets;
+    }
     c->verify_peer = p.verify_peer;
     if (c->key)
         p.key = c->key->bk;
@@ -137,6 +160,18 @@ dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role ro
     }
     dk__set_err(err, DK_OK);
     return c;
+}
+
+dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role role,
+                        unsigned rto_initial_ms, unsigned rto_max_ms, dk_err *err)
+{
+    return build(func, o, role, rto_initial_ms, rto_max_ms, NULL, err);
+}
+
+dk__ctx *dk__ctx_create_server(const char *func, const dk_tls_options *o, unsigned rto_initial_ms,
+                               unsigned rto_max_ms, const dk__ticket_cfg *tk, dk_err *err)
+{
+    return build(func, o, DK_BK_SERVER, rto_initial_ms, rto_max_ms, tk, err);
 }
 
 /* The options behind connect_to_peer(..., NULL): made once per process. */

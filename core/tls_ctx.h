@@ -10,6 +10,7 @@
 #include <dtlskit/crypto.h>
 
 #include "record.h"
+#include "tickets.h"
 
 /* Expanded AEAD keys a server keeps for its most recently active sessions
  * (about 2 KB each on OpenSSL); idle ones keep only raw keys. */
@@ -29,6 +30,8 @@ typedef struct dk__ctx {
     dk_psk_lookup psk_lookup;
     void *psk_user;
     char *psk_identity;
+    /* Server issuing session tickets: their keys (NULL: no tickets). */
+    dk__ticket_keys *tickets;
     /* Server: its sessions' expanded keys (one thread, see udp.h). */
     dk__aead_cache aead_cache;
 } dk__ctx;
@@ -37,6 +40,12 @@ typedef struct dk__ctx {
  * the system CA store). Errors are recorded against `func`. */
 dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *opts, dk_bk_role role,
                         unsigned rto_initial_ms, unsigned rto_max_ms, dk_err *err);
+
+/* A server context as dk__ctx_create() makes one, issuing and accepting
+ * session tickets under `tickets` (NULL or disabled: none). */
+dk__ctx *dk__ctx_create_server(const char *func, const dk_tls_options *opts,
+                               unsigned rto_initial_ms, unsigned rto_max_ms,
+                               const dk__ticket_cfg *tickets, dk_err *err);
 
 /* A client context for `opts` (NULL: verify with the system CA store),
  * shared with earlier connections made with the same options and timer

@@ -241,13 +241,17 @@ int main(int argc, char **argv)
             /* if p.get_status() == PacketPeerDTLS.STATUS_CONNECTED:
              *     while p.get_available_packet_count() > 0: */
             dk_dtls_status st = dk_dtls_peer_get_status(p);
-            if (st == DK_DTLS_CONNECTED && !up[i]) {
+            /* A resumed session can complete and close in one poll (the
+             * client's Finished and its close_notify in a row): report
+             * the handshake of any session that had one. */
+            if (!up[i] && dk_dtls_peer_get_cipher_suite(p) != 0) {
                 char who[80];
                 describe(p, who, sizeof who);
                 const char *id = dk_dtls_peer_get_psk_identity(p);
-                printf("handshake done: %s, %s%s%s%s\n", who,
+                printf("handshake done: %s, %s%s%s%s%s\n", who,
                        dk_cipher_suite_name(dk_dtls_peer_get_cipher_suite(p)),
-                       *id ? ", PSK identity \"" : "", id, *id ? "\"" : "");
+                       *id ? ", PSK identity \"" : "", id, *id ? "\"" : "",
+                       dk_dtls_peer_is_session_reused(p) ? ", resumed" : "");
                 up[i] = true;
             }
             if (st == DK_DTLS_CONNECTED || st == DK_DTLS_HANDSHAKING) {

@@ -3,8 +3,10 @@
 # the echo_client of every build, and each build against the real peers
 # `openssl s_server/s_client -dtls1_2` and `gnutls-serv/gnutls-cli --udp`.
 # Each cell is a verified handshake (test CA, host name "localhost") and three
-# echoed messages. A dtlskit echo_server is stopped with SIGTERM after each
-# cell and must exit 0 with no sanitizer report, as must echo_client; the
+# echoed messages; a dtlskit client then connects again and must resume its
+# session with the server's ticket (RFC 5077). A dtlskit echo_server is
+# stopped with SIGTERM after each cell and must exit 0 with no sanitizer
+# report, as must echo_client; the
 # openssl and gnutls tools run under `timeout` and are killed and reaped
 # (their exit status is not checked). Prints the matrix as a table; exits 1
 # when a cell fails.
@@ -181,9 +183,12 @@ run_client() {
         line_client 'Handshake was completed' gnutls-cli --udp --x509cafile "$certs/ca.pem" \
             -p "$port" localhost ;;
     *)
+        # Twice: the second connection resumes the first one's session (a
+        # ticket is opaque to the client: any server may have issued it).
         timeout --foreground -k 5 60 "$1/examples/echo_client" --host 127.0.0.1 --port "$port" \
             --ca "$certs/ca.pem" --hostname localhost --message interop $newline --count 3 \
-            --timeout 15 >"$work/client.log" 2>&1 || return 1
+            --timeout 15 --resume >"$work/client.log" 2>&1 || return 1
+        grep -q '^resumed$' "$work/client.log" || { echo "no resumption" >>"$work/client.log"; return 1; }
         ! sanitized "$work/client.log" ;;
     esac
 }

@@ -180,6 +180,20 @@ m wrong-key-not-named openssl tests/check_psk core/dtls_peer.c \
     'if (server && p->psk_state == DK__PSK_FOUND && p->gate.peer_ccs)' \
     'if (0)'
 
+# ------------------------------------------------------ session tickets
+m ticket-previous-key-refused openssl tests/check_resume core/tickets.c \
+    'if (memcmp(name, k->prev.name, sizeof k->prev.name) == 0) {' \
+    'if (0) {'
+m ticket-keys-never-rotate openssl tests/check_resume core/tickets.c \
+    'uint64_t gen = dk__wall_ms() / (uint64_t)k->cfg.interval_ms;' \
+    'uint64_t gen = 1;'
+m session-offered-to-any-name openssl tests/check_resume core/dtls_peer.c \
+    'if (offer && strcmp(offer->server_name, p->server_name) == 0) {' \
+    'if (offer) {'
+m psk-server-tickets-by-default mbedtls tests/check_resume core/dtls_server.c \
+    'if (s->opts->psk_lookup && !tk.chosen)' \
+    'if (0)'
+
 # ---------------------------------------------------------------- run
 available() {
     case "$1" in

@@ -41,11 +41,25 @@ struct dk_bk_ctx {
     bool verify_peer;
     bool require_peer_cert;
     unsigned rto_initial_ms, rto_max_ms;
+    /* Server issuing session tickets (RFC 5077) under the core's keys:
+     * the ticket callbacks of `conf` get this context (mbedtls_session.c). */
+    bool tickets;
+    unsigned ticket_lifetime_s;
+    int (*ticket_key)(void *user, const uint8_t *name, dk_bk_ticket_key *out);
+    void *ticket_user;
 };
 
 /* Installs the key export callback that feeds export_secrets
  * (mbedtls_session.c). */
 void dk_mbed_conf_export(mbedtls_ssl_config *conf);
+
+/* Server with tickets: installs the ticket callbacks that seal and open
+ * tickets with the core's keys (mbedtls_session.c). Client: asks for
+ * tickets. */
+void dk_mbed_conf_tickets(dk_bk_ctx *c);
+
+/* True when `suite` is one of the context's suites. */
+bool dk_mbed_ctx_has_suite(const dk_bk_ctx *c, int suite);
 
 /* Server: installs the PSK callback that asks each session's
  * dk_bk_io.psk_key for the key of the identity its client sent
@@ -63,6 +77,11 @@ void dk_mbed_conf_psk_server(mbedtls_ssl_config *conf);
 
 /* The process-wide DRBG, seeded at init; thread-safe (MBEDTLS_THREADING_C). */
 mbedtls_ctr_drbg_context *dk_mbed_drbg(void);
+
+/* The configurations' random generator: the DRBG `p_rng`, except for the
+ * session id of a client's ClientHello with a ticket, which mbedTLS draws
+ * again for the ClientHello after a HelloVerifyRequest (mbedtls_session.c). */
+int dk_mbed_rng(void *p_rng, unsigned char *out, size_t len);
 
 /* Writes mbedTLS's text for `ret` into `reason`, after `prefix` (may be
  * NULL). */

@@ -23,6 +23,14 @@ static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS
 #error "server preference needed: mbedTLS built with MBEDTLS_SSL_SRV_RESPECT_CLIENT_PREFERENCE"
 #endif
 
+bool dk_mbed_ctx_has_suite(const dk_bk_ctx *c, int suite)
+{
+    for (const int *l = c->suites; l && *l; l++)
+        if (*l == suite)
+            return true;
+    return false;
+}
+
 static int use_suites(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
 {
     *why = "cipher suites refused";
@@ -157,8 +165,9 @@ static int configure(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
     mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
     mbedtls_ssl_conf_curves(conf, curves);
-    mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, dk_mbed_drbg());
+    mbedtls_ssl_conf_rng(conf, dk_mbed_rng, dk_mbed_drbg());
     mbedtls_ssl_conf_renegotiation(conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+    /* Tickets: off unless dk_mbed_conf_tickets() turns them on below. */
     mbedtls_ssl_conf_session_tickets(conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
     mbedtls_ssl_conf_dtls_anti_replay(conf, MBEDTLS_SSL_ANTI_REPLAY_ENABLED);
     /* mbedTLS gives up once its timer reaches `max`, while the contract
@@ -177,6 +186,8 @@ static int configure(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
         ret = use_trust(c, p, why);
     if (ret == 0)
         ret = use_psk(c, p, why);
+    if (ret == 0)
+        dk_mbed_conf_tickets(c);
     return ret;
 }
 
@@ -204,6 +215,12 @@ static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reaso
     c->require_peer_cert = p->require_peer_cert;
     c->rto_initial_ms = p->rto_initial_ms;
     c->rto_max_ms = p->rto_max_ms;
+    /* A server seals tickets only with the core's keys; a client just asks
+     * for one. */
+    c->tickets = p->tickets && (p->role == DK_BK_CLIENT || p->ticket_key);
+    c->ticket_lifetime_s = p->ticket_lifetime_s;
+    c->ticket_key = p->ticket_key;
+    c->ticket_user = p->ticket_user;
     const char *why = NULL;
     int ret = configure(c, p, &why);
     if (ret != 0) {

@@ -2,6 +2,7 @@
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/version.h>
@@ -95,6 +96,10 @@ static dk_err mbed_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov 
     rc |= mbedtls_sha256_update_ret(&c, inner, 32);
     rc |= mbedtls_sha256_finish_ret(&c, out);
     mbedtls_sha256_free(&c);
+    /* The key (cookie secret, ticket key) and what derives from it. */
+    mbedtls_platform_zeroize(k, sizeof k);
+    mbedtls_platform_zeroize(pad, sizeof pad);
+    mbedtls_platform_zeroize(inner, sizeof inner);
     return rc == 0 ? DK_OK : DK_ERR_TLS;
 }
 

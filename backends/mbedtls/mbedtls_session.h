@@ -32,6 +32,24 @@ struct dk_bk_session {
     bool own_name_check;
     uint32_t vflags; /* verification flags collected by the callback */
     char *mismatch;  /* client: the names the certificate is for, on a mismatch */
+    /* Whether the keys came from a resumed session (handshake->resume
+     * when mbedTLS derived them: the handshake state is freed later). */
+    bool reused;
+    /* Server resuming from a ticket (mbedtls_session.c): the ticket's issue
+     * time (carried into a renewed ticket), its suite, and whether its key
+     * is an older one, so that a new ticket is issued. */
+    bool ticket_resumed;
+    bool ticket_renew;
+    int ticket_suite;
+    uint64_t ticket_issued;
+    /* Client offering a session: a hash of its ticket, to tell a new ticket
+     * from the stale one a full handshake leaves in place. */
+    bool offered;
+    uint8_t offered_hash[32];
+    /* Client offering a session: the session id its first ClientHello
+     * carried, repeated in the one answering a HelloVerifyRequest. */
+    bool hello_id_set;
+    uint8_t hello_id[32];
 };
 
 /* Datagram and timer callbacks (mbedtls_io.c). */

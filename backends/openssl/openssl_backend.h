@@ -2,6 +2,7 @@
 #ifndef DK_OPENSSL_BACKEND_H
 #define DK_OPENSSL_BACKEND_H
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -36,6 +37,15 @@ struct dk_bk_ctx {
     char *psk_identity;
     uint8_t psk_key[DK_OSSL_PSK_MAX];
     size_t psk_key_len;
+    /* Server with session tickets (RFC 5077): sealed with the core's keys
+     * only, through ticket_key; no ticket resumes once older than
+     * ticket_lifetime_s. */
+    bool tickets;
+    bool require_peer_cert;
+    unsigned ticket_lifetime_s;
+    int (*ticket_key)(void *user, const uint8_t *name, dk_bk_ticket_key *out);
+    void *ticket_user;
+    EVP_CIPHER *ticket_cipher; /* AES-256-CBC, fetched once */
 };
 
 dk_err dk_ossl_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,

@@ -1,10 +1,15 @@
 /* OpenSSL backend: SSL_CTX configuration for DTLS 1.2. */
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "openssl_backend.h"
 #include "openssl_session.h"
@@ -173,6 +178,188 @@ static bool use_trust(SSL_CTX *ctx, const dk_bk_ctx_params *p)
     return true;
 }
 
+/* ------------------------------------------------------ session tickets */
+
+/* OpenSSL seals a ticket as RFC 5077 section 4 recommends: key_name(16) ||
+ * IV(16) || AES-256-CBC(state) || HMAC-SHA256(all that precedes) (32), and
+ * checks the HMAC (CRYPTO_memcmp) before it decrypts. This callback only
+ * supplies the core's keys: the library's own random ticket keys are never
+ * used. Returns 1 (current key), 2 (older key: resume and renew), 0 (no
+ * such key: full handshake; when sealing, an empty ticket), never a
+ * negative value, which would fail the handshake. */
+static int ticket_key_cb(SSL *ssl, unsigned char *key_name, unsigned char *iv, EVP_CIPHER_CTX *cctx,
+                         EVP_MAC_CTX *hctx, int enc)
+{
+    const dk_bk_ctx *c = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    if (!c || !c->tickets || !c->ticket_key || !c->ticket_cipher)
+        return 0;
+    ERR_set_mark();
+    dk_bk_ticket_key k;
+    int r = c->ticket_key(c->ticket_user, enc ? NULL : key_name, &k);
+    bool ok = r == 1 || r == 2;
+    if (ok && enc) {
+        r = 1;
+        memcpy(key_name, k.name, sizeof k.name);
+        ok = RAND_bytes(iv, 16) == 1;
+    }
+    if (ok) {
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k.hmac_key, sizeof k.hmac_key),
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+            OSSL_PARAM_construct_end(),
+        };
+        ok = EVP_MAC_CTX_set_params(hctx, params) == 1 &&
+             (enc ? EVP_EncryptInit_ex(cctx, c->ticket_cipher, NULL, k.aes_key, iv)
+                  : EVP_DecryptInit_ex(cctx, c->ticket_cipher, NULL, k.aes_key, iv)) == 1 &&
+             EVP_CIPHER_CTX_get_iv_length(cctx) == 16;
+    }
+    OPENSSL_cleanse(&k, sizeof k);
+    ERR_pop_to_mark();
+    return ok ? r : 0;
+}
+
+/* Inside every ticket (the session's "ticket appdata", encrypted with it):
+ * a version byte and the wall-clock time of the session's full handshake
+ * in milliseconds, big-endian. */
+#define STAMP_VERSION 1
+#define STAMP_LEN     9
+
+static uint64_t wall_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Before each ticket is sealed: stamps a new session; a resumed session
+ * keeps its stamp, so that a renewed ticket does not extend its life (as
+ * OpenSSL's own session timeout, which counts from the full handshake). */
+static int ticket_gen_cb(SSL *ssl, void *arg)
+{
+    (void)arg;
+    SSL_SESSION *ss = SSL_get_session(ssl);
+    void *d = NULL;
+    size_t n = 0;
+    if (!ss || (SSL_SESSION_get0_ticket_appdata(ss, &d, &n) == 1 && d && n == STAMP_LEN &&
+                ((const uint8_t *)d)[0] == STAMP_VERSION))
+        return 1;
+    uint8_t stamp[STAMP_LEN] = {STAMP_VERSION};
+    uint64_t now = wall_ms();
+    for (int i = 0; i < 8; i++)
+        stamp[1 + i] = (uint8_t)(now >> (56 - 8 * i));
+    /* Without a stamp the ticket never resumes: no reason to fail. */
+    if (SSL_SESSION_set1_ticket_appdata(ss, stamp, sizeof stamp) != 1)
+        ERR_clear_error();
+    return 1;
+}
+
+/* A ticket that decrypted: younger than the lifetime, and for a session
+ * this configuration would accept now. */
+static bool ticket_acceptable(const dk_bk_ctx *c, SSL *ssl, SSL_SESSION *ss)
+{
+    void *d = NULL;
+    size_t n = 0;
+    if (SSL_SESSION_get0_ticket_appdata(ss, &d, &n) != 1 || !d || n != STAMP_LEN)
+        return false;
+    const uint8_t *stamp = d;
+    if (stamp[0] != STAMP_VERSION)
+        return false;
+    uint64_t born = 0;
+    for (int i = 0; i < 8; i++)
+        born = born << 8 | stamp[1 + i];
+    uint64_t now = wall_ms();
+    uint64_t age = now > born ? now - born : 0;
+    if (age >= (uint64_t)c->ticket_lifetime_s * 1000u)
+        return false;
+    if (SSL_SESSION_get_protocol_version(ss) != DTLS1_2_VERSION)
+        return false;
+    if (c->require_peer_cert && !SSL_SESSION_get0_peer(ss))
+        return false;
+    /* Its suite must still be one this server accepts. */
+    const SSL_CIPHER *cipher = SSL_SESSION_get0_cipher(ss);
+    STACK_OF(SSL_CIPHER) *sk = SSL_get_ciphers(ssl);
+    for (int i = 0; cipher && i < sk_SSL_CIPHER_num(sk); i++)
+        if (SSL_CIPHER_get_id(sk_SSL_CIPHER_value(sk, i)) == SSL_CIPHER_get_id(cipher))
+            return true;
+    return false;
+}
+
+/* After OpenSSL opened (or failed to open) a ticket. Anything but a valid
+ * ticket is a full handshake that issues a new one. */
+static SSL_TICKET_RETURN ticket_dec_cb(SSL *ssl, SSL_SESSION *ss, const unsigned char *name,
+                                       size_t name_len, SSL_TICKET_STATUS status, void *arg)
+{
+    (void)name;
+    (void)name_len;
+    const dk_bk_ctx *c = arg;
+    if ((status != SSL_TICKET_SUCCESS && status != SSL_TICKET_SUCCESS_RENEW) || !ss || !c ||
+        !ticket_acceptable(c, ssl, ss))
+        return SSL_TICKET_RETURN_IGNORE_RENEW;
+    return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE : SSL_TICKET_RETURN_USE_RENEW;
+}
+
+/* Server: the session ID context, which OpenSSL requires to resume when it
+ * verifies client certificates, names the verification settings: a ticket
+ * issued under other settings (other trust anchors...) is not resumed. */
+static bool set_sid_ctx(SSL_CTX *ctx, const dk_bk_ctx_params *p)
+{
+    static const char tag[] = "dtlskit openssl tickets 1";
+    const uint8_t flags[3] = {p->verify_peer, p->require_peer_cert, p->use_system_ca};
+    uint8_t md[32];
+    unsigned int n = 0;
+    EVP_MD_CTX *h = EVP_MD_CTX_new();
+    bool ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(h, tag, sizeof tag - 1) == 1 &&
+              EVP_DigestUpdate(h, flags, sizeof flags) == 1;
+    for (size_t i = 0; ok && p->verify_peer && i < p->trusted_len; i++) {
+        const uint8_t len[4] = {
+            (uint8_t)(p->trusted[i]->der_len >> 24), (uint8_t)(p->trusted[i]->der_len >> 16),
+            (uint8_t)(p->trusted[i]->der_len >> 8), (uint8_t)p->trusted[i]->der_len};
+        ok = EVP_DigestUpdate(h, len, sizeof len) == 1 &&
+             EVP_DigestUpdate(h, p->trusted[i]->der, p->trusted[i]->der_len) == 1;
+    }
+    ok = ok && EVP_DigestFinal_ex(h, md, &n) == 1 && n == sizeof md &&
+         SSL_CTX_set_session_id_context(ctx, md, n) == 1;
+    EVP_MD_CTX_free(h);
+    return ok;
+}
+
+/* Tickets on: the client asks for one; the server issues and accepts them
+ * with the core's keys, and keeps no session cache. Off: SSL_OP_NO_TICKET
+ * stays. */
+static bool use_tickets(SSL_CTX *ctx, dk_bk_ctx *c, const dk_bk_ctx_params *p, char *reason,
+                        size_t cap)
+{
+    if (!p->tickets)
+        return true;
+    if (p->role == DK_BK_CLIENT) {
+        SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+        return true;
+    }
+    if (!p->ticket_key) {
+        snprintf(reason, cap, "session tickets without ticket keys");
+        return false;
+    }
+    c->tickets = true;
+    c->require_peer_cert = p->verify_peer && p->require_peer_cert;
+    c->ticket_lifetime_s = p->ticket_lifetime_s ? p->ticket_lifetime_s : 7200;
+    c->ticket_key = p->ticket_key;
+    c->ticket_user = p->ticket_user;
+    c->ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+    /* The session timeout: OpenSSL's own check at resumption (whole
+     * seconds) and the lifetime hint of NewSessionTicket. */
+    (void)SSL_CTX_set_timeout(ctx, (long)c->ticket_lifetime_s);
+    if (!c->ticket_cipher || !set_sid_ctx(ctx, p) ||
+        SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_cb) != 1 ||
+        SSL_CTX_set_session_ticket_cb(ctx, ticket_gen_cb, ticket_dec_cb, c) != 1) {
+        dk_ossl_reason(reason, cap, "session tickets refused");
+        return false;
+    }
+    SSL_CTX_clear_options(ctx, SSL_OP_NO_TICKET);
+    return true;
+}
+
 static void ctx_free(dk_bk_ctx *c);
 
 static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reason, size_t cap)
@@ -196,13 +383,13 @@ static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reaso
         SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
                                      SSL_OP_NO_TICKET | SSL_OP_NO_QUERY_MTU |
                                      SSL_OP_CIPHER_SERVER_PREFERENCE);
-        /* No resumption: a session cache would only hold memory. */
+        /* No session cache: resumption is by tickets only (stateless). */
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_read_ahead(ctx, 1);
         /* The core's gate refuses larger handshake messages anyway; this
          * bounds what a peer's certificate list may make OpenSSL hold. */
         SSL_CTX_set_max_cert_list(ctx, 16384);
-        ok = use_own(ctx, p) && use_trust(ctx, p);
+        ok = use_own(ctx, p) && use_trust(ctx, p) && use_tickets(ctx, c, p, reason, cap);
     }
     if (ok && p->role == DK_BK_SERVER && !p->key && !p->psk_server) {
         ok = false;
@@ -236,6 +423,7 @@ static void ctx_free(dk_bk_ctx *c)
     if (!c)
         return;
     SSL_CTX_free(c->ctx);
+    EVP_CIPHER_free(c->ticket_cipher);
     free(c->psk_identity);
     OPENSSL_cleanse(c->psk_key, sizeof c->psk_key);
     free(c);

@@ -1,6 +1,9 @@
 /* OpenSSL backend: one DTLS session driven by the core. */
 #include <arpa/inet.h>
+#include <limits.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -77,6 +80,45 @@ static bool fit_write_buffer(dk_bk_session *s)
     return SSL_set_max_send_fragment(s->ssl, frag) == 1;
 }
 
+/* Saved sessions: OpenSSL's DER encoding (i2d_SSL_SESSION, with the
+ * ticket and the master secret) followed by its SHA-256, so that damaged
+ * bytes are never offered: a garbled master secret next to an intact
+ * ticket would fail the handshake instead of falling back to a full one. */
+#define SAVED_DIGEST_LEN 32
+
+/* Client: offers the session in `data` when it is one this session could
+ * resume (DTLS 1.2, with a ticket, a suite it offers); otherwise nothing
+ * happens and the handshake is a full one. */
+static void offer_session(dk_bk_session *s, const uint8_t *data, size_t len)
+{
+    if (!data || len <= SAVED_DIGEST_LEN || len - SAVED_DIGEST_LEN > LONG_MAX)
+        return;
+    size_t der_len = len - SAVED_DIGEST_LEN;
+    uint8_t md[SAVED_DIGEST_LEN];
+    unsigned int n = 0;
+    if (EVP_Digest(data, der_len, md, &n, EVP_sha256(), NULL) != 1 || n != sizeof md ||
+        CRYPTO_memcmp(md, data + der_len, sizeof md) != 0) {
+        ERR_clear_error();
+        return;
+    }
+    const unsigned char *p = data;
+    SSL_SESSION *sess = d2i_SSL_SESSION(NULL, &p, (long)der_len);
+    bool ok = sess && p == data + der_len &&
+              SSL_SESSION_get_protocol_version(sess) == DTLS1_2_VERSION &&
+              SSL_SESSION_has_ticket(sess) && SSL_SESSION_is_resumable(sess);
+    /* A suite the ClientHello does not offer would make the server fail
+     * the handshake rather than resume it. */
+    const SSL_CIPHER *cipher = ok ? SSL_SESSION_get0_cipher(sess) : NULL;
+    STACK_OF(SSL_CIPHER) *sk = cipher ? SSL_get_ciphers(s->ssl) : NULL;
+    bool offered = false;
+    for (int i = 0; !offered && i < sk_SSL_CIPHER_num(sk); i++)
+        offered = SSL_CIPHER_get_id(sk_SSL_CIPHER_value(sk, i)) == SSL_CIPHER_get_id(cipher);
+    if (offered)
+        (void)SSL_set_session(s->ssl, sess);
+    SSL_SESSION_free(sess);
+    ERR_clear_error();
+}
+
 static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session_params *p,
                            char *reason, size_t cap)
 {
@@ -125,6 +167,8 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
                 ok = SSL_set1_host(s->ssl, p->verify_name) == 1;
             }
         }
+        if (ok && p->resume)
+            offer_session(s, p->resume, p->resume_len);
     }
     if (!ok) {
         dk_ossl_reason(reason, cap, "session setup refused");
@@ -431,6 +475,41 @@ static dk_err session_export_secrets(dk_bk_session *s, dk_bk_secrets *out)
     return ok ? DK_OK : DK_ERR_TLS;
 }
 
+static bool session_reused(dk_bk_session *s)
+{
+    return s->ssl && SSL_session_reused(s->ssl) == 1;
+}
+
+static dk_err session_save(dk_bk_session *s, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    SSL_SESSION *sess = s->ssl ? SSL_get_session(s->ssl) : NULL;
+    if (!sess || !SSL_SESSION_has_ticket(sess) || !SSL_SESSION_is_resumable(sess))
+        return DK_ERR_UNAVAILABLE;
+    int n = i2d_SSL_SESSION(sess, NULL);
+    if (n <= 0) {
+        ERR_clear_error();
+        return DK_ERR_TLS;
+    }
+    uint8_t *b = malloc((size_t)n + SAVED_DIGEST_LEN);
+    if (!b)
+        return DK_ERR_NOMEM;
+    unsigned char *w = b;
+    unsigned int mdlen = 0;
+    if (i2d_SSL_SESSION(sess, &w) != n ||
+        EVP_Digest(b, (size_t)n, b + n, &mdlen, EVP_sha256(), NULL) != 1 ||
+        mdlen != SAVED_DIGEST_LEN) {
+        OPENSSL_cleanse(b, (size_t)n + SAVED_DIGEST_LEN);
+        free(b);
+        ERR_clear_error();
+        return DK_ERR_TLS;
+    }
+    *out = b;
+    *len = (size_t)n + SAVED_DIGEST_LEN;
+    return DK_OK;
+}
+
 const dk_bk_session_ops dk_ossl_session_ops = {
     .size = sizeof(dk_bk_session_ops),
     .session_size = sizeof(struct dk_bk_session),
@@ -445,4 +524,6 @@ const dk_bk_session_ops dk_ossl_session_ops = {
     .cipher = session_cipher,
     .peer_chain = session_peer_chain,
     .export_secrets = session_export_secrets,
+    .session_reused = session_reused,
+    .save_session = session_save,
 };

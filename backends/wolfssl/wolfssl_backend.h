@@ -48,6 +48,12 @@ struct dk_bk_ctx {
     char *psk_identity;
     uint8_t psk_key[DK_WOLF_PSK_KEY_MAX];
     size_t psk_key_len;
+    /* Session tickets (RFC 5077): a client asks for one; a server seals
+     * and opens them with the core's keys (wolfssl_ctx.c). */
+    bool tickets;
+    unsigned ticket_lifetime_s;
+    int (*ticket_key)(void *user, const uint8_t *name, dk_bk_ticket_key *out);
+    void *ticket_user;
     /* Subject names of the trust anchors (wolfssl_anchors.c). */
     char **anchors;
     size_t nanchors, anchors_cap;
@@ -96,6 +102,11 @@ dk_err dk_wolf_cert_self_signed(const dk_bk_key *key, const char *subject, const
 /* wolfSSL's name for cipher suite `iana` (static storage), or NULL when
  * this build has no such suite. */
 const char *dk_wolf_suite_name(uint16_t iana);
+
+/* Server with tickets: whether `ticket` (the SessionTicket extension's
+ * data, `len` bytes) opens with the core's keys and is within its lifetime
+ * (wolfssl_ctx.c): wolfSSL resumes with it. */
+bool dk_wolf_ticket_acceptable(const dk_bk_ctx *c, const uint8_t *ticket, size_t len);
 
 /* "reason" for a wolfSSL or wolfCrypt error code, or `fallback`. */
 void dk_wolf_reason(char *reason, size_t cap, int code, const char *fallback);

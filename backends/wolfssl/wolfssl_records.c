@@ -40,6 +40,38 @@ void dk_wolf_send_fatal_alert(dk_bk_session *s, uint8_t description)
     (void)s->io.send(s->io.user, rec, sizeof rec);
 }
 
+/* RFC 5077 3.4: a client that offered a ticket with an empty session ID
+ * (as wolfSSL 5.5.4 does) learns whether the server resumes from the
+ * message after the ServerHello: ChangeCipherSpec or NewSessionTicket for
+ * an abbreviated handshake, Certificate, ServerKeyExchange,
+ * CertificateRequest or ServerHelloDone for a full one. */
+bool dk_wolf_records_verdict(dk_bk_session *s, const uint8_t *d, size_t n)
+{
+    bool hello = false;
+    while (n >= 13) {
+        size_t len = (size_t)(d[11] << 8 | d[12]);
+        if (len > n - 13)
+            break;
+        bool epoch0 = d[3] == 0 && d[4] == 0;
+        if (d[0] == 20 /* change_cipher_spec */ || (d[0] == 22 && !epoch0)) {
+            s->verdict = DK_WOLF_RESUMED;
+        } else if (d[0] == 22 && len >= 12) {
+            switch (d[13]) {
+            case 2: /* server_hello */ hello = true; break;
+            case 4: /* new_session_ticket */ s->verdict = DK_WOLF_RESUMED; break;
+            case 11: /* certificate */
+            case 12: /* server_key_exchange */
+            case 13: /* certificate_request */
+            case 14: /* server_hello_done */ s->verdict = DK_WOLF_FULL; break;
+            default: break;
+            }
+        }
+        d += 13 + len;
+        n -= 13 + len;
+    }
+    return hello;
+}
+
 /* A ClientKeyExchange of a PSK suite (RFC 4279 section 2, and RFC 5489
  * section 2 for ECDHE_PSK) starts with the identity and its 2-byte length:
  * noted when its first fragment holds all of it. */

@@ -72,7 +72,24 @@ static int setup_server(dk_bk_session *s, const dk_bk_session_params *p, char *r
     return rc;
 }
 
-/* Client: SNI, and the name or address the certificate must match. */
+/* Client: a session saved by save_session() to offer, with its ticket.
+ * Bytes wolfSSL cannot read whole, or a session it will not take (expired,
+ * a suite not offered), are ignored: the handshake is then a full one. */
+static void offer_session(dk_bk_session *s, const uint8_t *bytes, size_t len)
+{
+    if (len > LONG_MAX)
+        return;
+    const unsigned char *q = bytes;
+    WOLFSSL_SESSION *sess = wolfSSL_d2i_SSL_SESSION(NULL, &q, (long)len);
+    if (sess && q == bytes + len && wolfSSL_SESSION_has_ticket(sess) &&
+        wolfSSL_set_session(s->ssl, sess) == WOLFSSL_SUCCESS)
+        s->ticket_offered = true;
+    wolfSSL_SESSION_free(sess);
+    wolfSSL_ERR_clear_error();
+}
+
+/* Client: SNI, tickets, a session to resume, and the name or address the
+ * certificate must match. */
 static int setup_client(dk_bk_session *s, const dk_bk_session_params *p, char *reason, size_t cap)
 {
     /* RFC 5746 3.4: offer an empty renegotiation_info. wolfSSL 5.5.4
@@ -92,6 +109,15 @@ static int setup_client(dk_bk_session *s, const dk_bk_session_params *p, char *r
             return rc;
         }
     }
+    if (s->ctx->tickets) {
+        rc = wolfSSL_UseSessionTicket(s->ssl);
+        if (rc != WOLFSSL_SUCCESS) {
+            dk_wolf_reason(reason, cap, rc, "session ticket extension refused");
+            return rc;
+        }
+    }
+    if (p->resume && p->resume_len)
+        offer_session(s, p->resume, p->resume_len);
     const char *name = p->verify_name;
     if (!name)
         return WOLFSSL_SUCCESS;
@@ -147,6 +173,8 @@ static void session_fini(dk_bk_session *s)
 {
     wolfSSL_free(s->ssl);
     s->ssl = NULL;
+    free(s->held);
+    s->held = NULL;
     free(s->host);
     s->host = NULL;
     free(s->mismatch);
@@ -246,15 +274,19 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     if (want > sizeof scratch)
         want = sizeof scratch;
     /* The server's first datagram: the core's ClientHello (see
-     * wolfssl_hello.c for an empty server_name host name). */
-    bool empty_sni = s->server && !s->cookie_ok && dk_wolf_hello_arm(s->ssl, s->in, s->in_len);
+     * wolfssl_hello.c for an empty server_name host name and tickets). */
+    unsigned edit =
+        s->server && !s->cookie_ok ? dk_wolf_hello_arm(s->ssl, s->ctx, s->in, s->in_len) : 0;
     int rc = wolfSSL_peek(s->ssl, scratch, (int)want);
-    bool sni_skipped = empty_sni && dk_wolf_hello_disarm(s->ssl);
+    bool edited = edit && dk_wolf_hello_disarm(s->ssl);
     if (rc > 0 || wolfSSL_is_init_finished(s->ssl))
         rc = WOLFSSL_SUCCESS;
-    if (rc == WOLFSSL_SUCCESS && (s->host || s->ip_len) && !s->leaf_checked) {
+    if (rc == WOLFSSL_SUCCESS && (s->host || s->ip_len) && !s->leaf_checked &&
+        !wolfSSL_session_reused(s->ssl)) {
         /* Never accept a name that was not checked (a build whose verify
-         * callback does not run on success). */
+         * callback does not run on success). A resumed session sees no
+         * certificate: the core offers it only to the server name it was
+         * checked against. */
         snprintf(reason, cap, "the server certificate's name could not be checked");
         return DK_ERR_CERT_VERIFY;
     }
@@ -267,7 +299,7 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     int err = wolfSSL_get_error(s->ssl, rc);
     if (err != WOLFSSL_ERROR_WANT_READ && err != WOLFSSL_ERROR_WANT_WRITE) {
         dk_err e = handshake_error(s, err, reason, cap);
-        if (empty_sni && !sni_skipped && err == BUFFER_ERROR)
+        if ((edit & DK_WOLF_HELLO_SNI) && !edited && err == BUFFER_ERROR)
             snprintf(reason, cap,
                      "wolfSSL 5.5.4 rejects a ClientHello with an empty server_name host name");
         return e;
@@ -404,6 +436,48 @@ static dk_err session_export_secrets(dk_bk_session *s, dk_bk_secrets *out)
     return DK_OK;
 }
 
+/* An abbreviated handshake: wolfSSL resumed the session of a ticket. */
+static bool session_session_reused(dk_bk_session *s)
+{
+    return s->done && wolfSSL_session_reused(s->ssl) == 1;
+}
+
+/* Client: the session with its ticket (the one the server sent, or the
+ * one it resumed with), in wolfSSL's own encoding. */
+static dk_err session_save_session(dk_bk_session *s, uint8_t **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    WOLFSSL_SESSION *sess = s->done && !s->server ? wolfSSL_get1_session(s->ssl) : NULL;
+    if (!sess || !wolfSSL_SESSION_has_ticket(sess)) {
+        wolfSSL_SESSION_free(sess);
+        return DK_ERR_UNAVAILABLE;
+    }
+    dk_err e = DK_ERR_TLS;
+    int n = wolfSSL_i2d_SSL_SESSION(sess, NULL);
+    uint8_t *buf = n > 0 ? malloc((size_t)n) : NULL;
+    if (n > 0 && !buf) {
+        e = DK_ERR_NOMEM;
+    } else if (buf) {
+        unsigned char *w = buf;
+        /* wolfSSL 5.5.4 does not move `w` past what it wrote, as
+         * OpenSSL's i2d functions do: either is fine. */
+        if (wolfSSL_i2d_SSL_SESSION(sess, &w) == n && (w == buf || w == buf + n)) {
+            *out = buf;
+            *len = (size_t)n;
+            buf = NULL;
+            e = DK_OK;
+        }
+    }
+    if (buf) {
+        dk_wolf_wipe(buf, (size_t)n);
+        free(buf);
+    }
+    wolfSSL_SESSION_free(sess);
+    wolfSSL_ERR_clear_error();
+    return e;
+}
+
 const dk_bk_session_ops dk_wolf_session_ops = {
     .size = sizeof(dk_bk_session_ops),
     .session_size = sizeof(struct dk_bk_session),
@@ -418,4 +492,6 @@ const dk_bk_session_ops dk_wolf_session_ops = {
     .cipher = session_cipher,
     .peer_chain = session_peer_chain,
     .export_secrets = session_export_secrets,
+    .session_reused = session_session_reused,
+    .save_session = session_save_session,
 };

@@ -38,6 +38,13 @@ struct dk_bk_session {
     bool psk_refused;
     uint8_t psk_id_len;
     uint8_t psk_id[DK_WOLF_PSK_ID_MAX];
+    /* Client offering a ticket: whether the server resumes, as far as
+     * known (dk_wolf_records_verdict), and a datagram with the ServerHello
+     * held back from wolfSSL until it is known (wolfssl_io.c). */
+    bool ticket_offered;
+    int verdict; /* DK_WOLF_* */
+    uint8_t *held;
+    size_t held_len;
     /* Epoch and sequence number of the last record wolfSSL sent. */
     bool tx_seen;
     uint16_t tx_epoch;
@@ -56,18 +63,31 @@ void dk_wolf_records_sent(dk_bk_session *s, const uint8_t *d, size_t n);
  * ClientKeyExchange, on servers with pre-shared keys. */
 void dk_wolf_records_received(dk_bk_session *s, const uint8_t *d, size_t n);
 
+/* A client that offered a ticket, from the records of a datagram from the
+ * server: sets s->verdict when they tell whether the server resumes, and
+ * returns whether they hold a ServerHello (wolfssl_records.c). */
+#define DK_WOLF_UNKNOWN 0
+#define DK_WOLF_RESUMED 1
+#define DK_WOLF_FULL    2
+bool dk_wolf_records_verdict(dk_bk_session *s, const uint8_t *d, size_t n);
+
 /* Sends a fatal alert in plaintext after the last record wolfSSL sent, for
  * failures where wolfSSL sends none (a missing client certificate). Only
  * possible while the session still writes in epoch 0. */
 void dk_wolf_send_fatal_alert(dk_bk_session *s, uint8_t description);
 
-/* A ClientHello with an empty server_name host name, which wolfSSL 5.5.4
- * rejects (wolfssl_hello.c). init registers a crypto-callback device (from
- * library init). arm: when datagram `d` is such a ClientHello, makes the
- * next wolfSSL call on `ssl` from this thread skip the extension after
- * hashing it; disarm after that call, true when the extension was skipped. */
+/* A ClientHello wolfSSL 5.5.4 must read otherwise than it hashes
+ * (wolfssl_hello.c): an empty server_name host name, which it rejects, or
+ * (server `ctx` with tickets) a ticket it will not resume with, which gets
+ * no new ticket. init registers a crypto-callback device (from library
+ * init). arm: when datagram `d` is such a ClientHello, makes the next
+ * wolfSSL call on `ssl` from this thread edit its copy after hashing it,
+ * and says which edits (0: none); disarm after that call, true when the
+ * copy was edited. */
+#define DK_WOLF_HELLO_SNI    1u /* empty server_name renamed */
+#define DK_WOLF_HELLO_TICKET 2u /* ticket read as an empty one */
 void dk_wolf_hello_init(void);
-bool dk_wolf_hello_arm(WOLFSSL *ssl, const uint8_t *d, size_t n);
+unsigned dk_wolf_hello_arm(WOLFSSL *ssl, const dk_bk_ctx *ctx, const uint8_t *d, size_t n);
 bool dk_wolf_hello_disarm(WOLFSSL *ssl);
 
 /* Certificate verification (wolfssl_verify.c): the callback records the

@@ -161,6 +161,13 @@ typedef struct dk_bk_cert_ops {
 
 /* ------------------------------------------------------------ contexts */
 
+/* A ticket key of the core (see dk_bk_ctx_params.tickets). */
+typedef struct dk_bk_ticket_key {
+    uint8_t name[16];
+    uint8_t aes_key[32];  /* AES-256 */
+    uint8_t hmac_key[32]; /* HMAC-SHA256 */
+} dk_bk_ticket_key;
+
 /* Everything a context needs, copied or referenced by the backend during
  * ctx_ops.create() (the core keeps keys and certificates alive for as long
  * as the context lives). */
@@ -206,6 +213,26 @@ typedef struct dk_bk_ctx_params {
     const char *psk_identity;
     const uint8_t *psk_key;
     size_t psk_key_len;
+    /* Session tickets (RFC 5077). Server: `tickets` issues a ticket in every
+     * full handshake and resumes a client that presents a valid one (no
+     * session cache: tickets only). The keys are the core's, never the
+     * library's own: ticket_key(ticket_user, NULL, &k) gives the key to seal
+     * a new ticket with, ticket_key(ticket_user, name, &k) the key a
+     * ticket's 16-byte name designates; it returns 1 (current key), 2 (an
+     * older key still accepted: resume, and issue a new ticket) or 0
+     * (unknown or expired key: a full handshake, never a failure). Seal as
+     * RFC 5077 section 4 recommends where the library's hook lets you:
+     * key_name(16) || IV(16) || AES-256-CBC(aes_key, state) ||
+     * HMAC-SHA256(hmac_key, everything before it) (32); check the HMAC before
+     * decrypting. A ticket older than `ticket_lifetime_s` must not resume
+     * (the library's session timeout, or a time inside the state). Client:
+     * `tickets` asks for a ticket (the empty SessionTicket extension) in a
+     * full handshake; a session to resume comes with the session
+     * parameters. */
+    bool tickets;
+    unsigned ticket_lifetime_s;
+    int (*ticket_key)(void *user, const uint8_t *name, dk_bk_ticket_key *out);
+    void *ticket_user;
 } dk_bk_ctx_params;
 
 typedef struct dk_bk_ctx_ops {
@@ -276,6 +303,11 @@ typedef struct dk_bk_session_params {
     size_t cookie_len;
     const uint8_t *cookie_secret;
     size_t cookie_secret_len;
+    /* Client: a session to resume, as save_session() produced it (same
+     * backend; the core checked the server name). Bytes the library
+     * cannot use are ignored: the handshake is then a full one. NULL: none. */
+    const uint8_t *resume;
+    size_t resume_len;
 } dk_bk_session_params;
 
 /* What a finished handshake hands over to the core's record layer. */
@@ -357,6 +389,15 @@ typedef struct dk_bk_session_ops {
      * the master secret (the extended one when RFC 7627 was negotiated) and
      * both hello randoms. DK_ERR_TLS when the library will not tell. */
     dk_err (*export_secrets)(dk_bk_session *s, dk_bk_secrets *out);
+    /* After handshake() returned DK_OK: whether it was an abbreviated
+     * handshake (a resumed session). */
+    bool (*session_reused)(dk_bk_session *s);
+    /* Client, after handshake() returned DK_OK and before fini(): the
+     * session (with the ticket the server sent, or the one it resumed
+     * with), serialised by the library, for a later session_params.resume.
+     * *out is malloc'd; the core wipes and frees it. DK_ERR_UNAVAILABLE when
+     * there is nothing to resume with (the server sent no ticket). */
+    dk_err (*save_session)(dk_bk_session *s, uint8_t **out, size_t *len);
 } dk_bk_session_ops;
 
 /* ---------------------------------------------------------------- AEAD */

@@ -44,6 +44,7 @@ extern "C" {
 
 typedef struct dk_dtls_server dk_dtls_server;
 typedef struct dk_dtls_peer dk_dtls_peer;
+typedef struct dk_dtls_session dk_dtls_session;
 
 /** Godot: PacketPeerDTLS.Status, same order. */
 typedef enum dk_dtls_status {
@@ -184,6 +185,33 @@ DK_API dk_err dk_dtls_server_set_session_limits(dk_dtls_server *server, int tota
  *  again on their next record, a microsecond or so. 0 to 1048576; 0 keeps
  *  only the session at work. Any time; takes effect at once. */
 DK_API dk_err dk_dtls_server_set_key_cache(dk_dtls_server *server, int sessions);
+
+/** Session tickets (RFC 5077; Godot has no resumption): on by default. A
+ *  client that presents a ticket this server issued resumes its session in
+ *  an abbreviated handshake (no key exchange, no signature, one round trip
+ *  less); a ticket that does not decrypt, or has expired, leads to a full
+ *  handshake, never a failure. The server keeps no state per ticket. These
+ *  settings apply to sessions taken afterwards. Servers that accept
+ *  pre-shared keys have tickets off unless this turns them on: a resumed
+ *  session does not consult the PSK lookup again (an identity revoked there
+ *  resumes until its ticket expires) and reports no PSK identity. */
+DK_API dk_err dk_dtls_server_set_tickets(dk_dtls_server *server, bool enabled);
+
+/** The secret ticket keys are derived from (16 to 64 bytes; default: random
+ *  per server). Servers given the same secret, in one process or on several
+ *  hosts, resume each other's clients: keys are derived per rotation period
+ *  from the wall clock, so they rotate in step without talking. */
+DK_API dk_err dk_dtls_server_set_ticket_secret(dk_dtls_server *server, const void *secret,
+                                               size_t len);
+
+/** Ticket key rotation period (ms, at least 1000; default 2 hours). A
+ *  ticket is accepted while the key that sealed it is the current or the
+ *  previous period's, and within its lifetime. */
+DK_API dk_err dk_dtls_server_set_ticket_rotation(dk_dtls_server *server, int interval_ms);
+
+/** Ticket lifetime in seconds (1 to 604800, RFC 5077's 7 days; default
+ *  7200): older tickets get a full handshake. */
+DK_API dk_err dk_dtls_server_set_ticket_lifetime(dk_dtls_server *server, int seconds);
 
 /** Prefix length that makes an IPv6 source one "address" for the per-address
  *  caps (default 64: one host usually holds a whole /64). 1 to 128. */
@@ -327,6 +355,41 @@ DK_API dk_err dk_dtls_peer_get_stats(const dk_dtls_peer *peer, dk_dtls_peer_stat
 
 /** Negotiated cipher suite name (backend's naming), "" before connecting. */
 DK_API const char *dk_dtls_peer_get_cipher(const dk_dtls_peer *peer);
+
+/** Whether the last handshake resumed a session (an abbreviated handshake
+ *  on a ticket) rather than a full one. */
+DK_API bool dk_dtls_peer_is_session_reused(const dk_dtls_peer *peer);
+
+/** Client, connected (or after): the session to resume the next connection
+ *  to the same server with, as a new object (free it with
+ *  dk_dtls_session_free()). Errors: DK_ERR_INVALID (NULL, a server
+ *  session), DK_ERR_STATE (no handshake completed), DK_ERR_UNAVAILABLE (the
+ *  server issued no ticket). */
+DK_API dk_dtls_session *dk_dtls_peer_get_session(const dk_dtls_peer *peer, dk_err *err);
+
+/** Client: offer `session` (copied; NULL: none) in the next
+ *  dk_dtls_peer_connect_to_peer(), which consumes it. It is offered only
+ *  when that call's host name is the one the session came from; otherwise
+ *  the handshake is a full one. Errors: DK_ERR_INVALID (NULL peer, a
+ *  session saved by another backend), DK_ERR_STATE (handshaking or
+ *  connected). */
+DK_API dk_err dk_dtls_peer_set_session(dk_dtls_peer *peer, const dk_dtls_session *session);
+
+/** A session as bytes, for a file or a database (it holds the session's
+ *  master secret: store it as you would a key). *out is freed with
+ *  dk_free(). */
+DK_API dk_err dk_dtls_session_save(const dk_dtls_session *session, uint8_t **out, size_t *len);
+
+/** A session saved by dk_dtls_session_save(). Errors: DK_ERR_PARSE
+ *  (malformed), DK_ERR_UNAVAILABLE (saved by another backend: a ticket is
+ *  only readable by the library that issued it). */
+DK_API dk_dtls_session *dk_dtls_session_load(const void *data, size_t len, dk_err *err);
+
+/** The server name a session came from ("" when connected without one). */
+DK_API const char *dk_dtls_session_get_server_name(const dk_dtls_session *session);
+
+/** Wipes and frees a session. NULL is ignored. */
+DK_API void dk_dtls_session_free(dk_dtls_session *session);
 
 /** Negotiated cipher suite, IANA id (0xC0A8...; see dk_cipher_suite_name()),
  *  0 before the handshake completes. */
