@@ -282,7 +282,8 @@ dk_err dk_tls_options_set_cipher_suites(dk_tls_options *o, const uint16_t *suite
                                ? "certificate with an RSA key"
                                : "certificate");
     }
-    memcpy(o->suites, suites, n * sizeof *suites);
+    if (n)
+        memcpy(o->suites, suites, n * sizeof *suites);
     o->nsuites = n;
     dk__tls_options_invalidate(o);
     return DK_OK;

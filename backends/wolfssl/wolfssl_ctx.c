@@ -190,6 +190,14 @@ static int use_psk(dk_bk_ctx *c, WOLFSSL_CTX *ctx, const dk_bk_ctx_params *p)
         memcpy(c->psk_key, p->psk_key, p->psk_key_len);
         c->psk_key_len = p->psk_key_len;
         wolfSSL_CTX_set_psk_client_callback(ctx, psk_client_cb);
+        /* wolfSSL 5.5.4's client fails an ECDHE-PSK exchange on X25519 ("Bad
+         * ECC Peer Key" from OpenSSL and mbedTLS servers, which prefer it):
+         * it offers the NIST curves only. */
+        int rc = wolfSSL_CTX_UseSupportedCurve(ctx, WOLFSSL_ECC_SECP256R1);
+        if (rc == WOLFSSL_SUCCESS)
+            rc = wolfSSL_CTX_UseSupportedCurve(ctx, WOLFSSL_ECC_SECP384R1);
+        if (rc != WOLFSSL_SUCCESS)
+            return rc;
     }
     return WOLFSSL_SUCCESS;
 }
