@@ -82,15 +82,8 @@ static unsigned int psk_server_cb(SSL *ssl, const char *identity, unsigned char 
     dk_bk_session *s = SSL_get_ex_data(ssl, dk_ossl_session_index());
     if (!s || !s->io.psk_key || !identity)
         return 0;
-    /* The identity as it came, NUL bytes and all, when the message
-     * callback saw it; OpenSSL's copy stops at the first NUL. */
-    const uint8_t *id = (const uint8_t *)identity;
+    const uint8_t *id = (const uint8_t *)identity; /* NUL-terminated by OpenSSL */
     size_t id_len = strlen(identity);
-    if (s->psk_identity_seen && s->psk_identity_len >= id_len &&
-        memcmp(s->psk_identity, identity, id_len) == 0) {
-        id = s->psk_identity;
-        id_len = s->psk_identity_len;
-    }
     size_t cap = max_psk_len < DK_OSSL_PSK_MAX ? max_psk_len : DK_OSSL_PSK_MAX;
     /* Straight into OpenSSL's buffer, which it copies and cleanses. */
     size_t n = s->io.psk_key(s->io.user, id, id_len, psk, cap);

@@ -40,36 +40,6 @@ static void info_cb(const SSL *ssl, int where, int ret)
         snprintf(s->alert, sizeof s->alert, "%s", SSL_alert_desc_string_long(ret));
 }
 
-/* Server with PSK: keeps the identity of the ClientKeyExchange as it came.
- * OpenSSL shows each handshake message here whole, header included (12
- * bytes in DTLS), before it processes it. */
-static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
-                   SSL *ssl, void *arg)
-{
-    (void)version;
-    (void)arg;
-    const uint8_t *m = buf;
-    if (write_p || content_type != SSL3_RT_HANDSHAKE || len < 4 ||
-        m[0] != SSL3_MT_CLIENT_KEY_EXCHANGE)
-        return;
-    dk_bk_session *s = SSL_get_ex_data(ssl, dk_ossl_session_index());
-    if (!s)
-        return;
-    s->psk_identity_seen = false;
-    size_t body = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
-    size_t off = len == body + DTLS1_HM_HEADER_LENGTH  ? DTLS1_HM_HEADER_LENGTH
-                 : len == body + SSL3_HM_HEADER_LENGTH ? SSL3_HM_HEADER_LENGTH
-                                                       : 0;
-    if (!off || body < 2)
-        return;
-    size_t n = (size_t)m[off] << 8 | m[off + 1];
-    if (n > body - 2 || n > sizeof s->psk_identity)
-        return;
-    memcpy(s->psk_identity, m + off + 2, n);
-    s->psk_identity_len = (uint16_t)n;
-    s->psk_identity_seen = true;
-}
-
 /* No record is ever larger than a datagram: OpenSSL's write buffer, which
  * it sizes by the largest fragment it may send (16 KB by default) and keeps
  * for the session's life, need not be larger either (about 14 KB less for
@@ -150,8 +120,6 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
     SSL_set_ex_data(s->ssl, dk_ossl_session_index(), s);
     SSL_set_info_callback(s->ssl, info_cb);
     DTLS_set_timer_cb(s->ssl, timer_cb);
-    if (s->server && ctx->psk_server)
-        SSL_set_msg_callback(s->ssl, msg_cb);
     bool ok = SSL_set_mtu(s->ssl, (long)s->mtu) > 0 && /* returns the MTU */
               fit_write_buffer(s);
     if (ok && !s->server) {

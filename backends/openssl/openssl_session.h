@@ -24,11 +24,6 @@ struct dk_bk_session {
     uint8_t cookie_len;
     uint8_t cookie[DK_OSSL_COOKIE_MAX]; /* the cookie the core verified */
     char alert[48];                     /* last alert received, for reasons */
-    /* Server: the PSK identity of the ClientKeyExchange as received
-     * (OpenSSL hands its callback a copy cut at the first NUL byte). */
-    bool psk_identity_seen;
-    uint16_t psk_identity_len;
-    uint8_t psk_identity[PSK_MAX_IDENTITY_LEN];
 };
 
 /* Sends the records collected so far as one datagram. Every session call

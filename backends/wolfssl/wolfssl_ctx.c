@@ -122,9 +122,7 @@ static int use_suites(WOLFSSL_CTX *ctx, const dk_bk_ctx_params *p)
 
 /* Server: the key for the identity a client sent, from the core of the
  * session (found through its I/O context, as everywhere in this backend).
- * wolfSSL hands the identity over NUL-terminated; the bytes as received
- * (an identity with a NUL inside included) come from the ClientKeyExchange
- * the session noted (dk_wolf_records_received). A return of 0 fails the
+ * wolfSSL hands the identity over NUL-terminated. A return of 0 fails the
  * handshake with PSK_KEY_ERROR; wolfSSL 5.5.4 sends no alert for it, the
  * session sends unknown_psk_identity (handshake_error). */
 static unsigned int psk_server_cb(WOLFSSL *ssl, const char *identity, unsigned char *key,
@@ -138,10 +136,6 @@ static unsigned int psk_server_cb(WOLFSSL *ssl, const char *identity, unsigned c
         return 0;
     const uint8_t *id = (const uint8_t *)identity;
     size_t len = strlen(identity);
-    if (s->psk_id_seen && s->psk_id_len > len && memcmp(s->psk_id, identity, len) == 0) {
-        id = s->psk_id;
-        len = s->psk_id_len;
-    }
     size_t cap = key_max < DK_WOLF_PSK_KEY_MAX ? key_max : DK_WOLF_PSK_KEY_MAX;
     uint8_t k[DK_WOLF_PSK_KEY_MAX];
     size_t n = s->io.psk_key(s->io.user, id, len, k, cap);

@@ -20,7 +20,6 @@ static int give(dk_bk_session *s, char *buf, int sz, const uint8_t *d, size_t le
 {
     size_t n = len < (size_t)sz ? len : (size_t)sz;
     memcpy(buf, d, n);
-    dk_wolf_records_received(s, d, n);
     return (int)n;
 }
 

@@ -1,6 +1,5 @@
 /* wolfSSL backend: a fatal alert wolfSSL 5.5.4 does not send during the
- * handshake (see dk_wolf_send_fatal_alert), and the record numbers it needs;
- * the PSK identity of a ClientKeyExchange as received. */
+ * handshake (see dk_wolf_send_fatal_alert), and the record numbers it needs. */
 #include "wolfssl_session.h"
 
 #include <string.h>
@@ -70,33 +69,4 @@ bool dk_wolf_records_verdict(dk_bk_session *s, const uint8_t *d, size_t n)
         n -= 13 + len;
     }
     return hello;
-}
-
-/* A ClientKeyExchange of a PSK suite (RFC 4279 section 2, and RFC 5489
- * section 2 for ECDHE_PSK) starts with the identity and its 2-byte length:
- * noted when its first fragment holds all of it. */
-void dk_wolf_records_received(dk_bk_session *s, const uint8_t *d, size_t n)
-{
-    if (!s->server || !s->io.psk_key)
-        return;
-    while (n >= 13) {
-        size_t len = (size_t)(d[11] << 8 | d[12]);
-        if (len > n - 13)
-            break;
-        const uint8_t *h = d + 13; /* handshake header: 12 bytes in DTLS */
-        bool cke = d[0] == 22 /* handshake */ && d[3] == 0 && d[4] == 0 /* epoch 0 */ &&
-                   len >= 14 && h[0] == 16 /* client_key_exchange */ && h[6] == 0 && h[7] == 0 &&
-                   h[8] == 0 /* fragment_offset */;
-        if (cke) {
-            size_t frag = (size_t)(h[9] << 16 | h[10] << 8 | h[11]);
-            size_t id_len = (size_t)(h[12] << 8 | h[13]);
-            if (frag <= len - 12 && id_len <= DK_WOLF_PSK_ID_MAX && 2 + id_len <= frag) {
-                memcpy(s->psk_id, h + 14, id_len);
-                s->psk_id_len = (uint8_t)id_len;
-                s->psk_id_seen = true;
-            }
-        }
-        d += 13 + len;
-        n -= 13 + len;
-    }
 }

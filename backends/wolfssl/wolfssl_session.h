@@ -5,10 +5,6 @@
 
 #include "wolfssl_backend.h"
 
-/* Longest PSK identity (MAX_PSK_ID_LEN in wolfSSL's internal.h; RFC 4279
- * section 5.3). */
-#define DK_WOLF_PSK_ID_MAX 128
-
 struct dk_bk_session {
     WOLFSSL *ssl;
     const dk_bk_ctx *ctx; /* for the trust anchors' names */
@@ -32,12 +28,8 @@ struct dk_bk_session {
     bool leaf_checked; /* the callback matched the leaf against them */
     int verify_err;    /* first certificate verification failure */
     char *mismatch;    /* the names the certificate is for, on a name mismatch */
-    /* Server with pre-shared keys: the identity of the ClientKeyExchange
-     * wolfSSL read, as received, and whether the core refused it. */
-    bool psk_id_seen;
+    /* Server with pre-shared keys: the core refused the client's identity. */
     bool psk_refused;
-    uint8_t psk_id_len;
-    uint8_t psk_id[DK_WOLF_PSK_ID_MAX];
     /* Client offering a ticket: whether the server resumes, as far as
      * known (dk_wolf_records_verdict), and a datagram with the ServerHello
      * held back from wolfSSL until it is known (wolfssl_io.c). */
@@ -58,10 +50,6 @@ int dk_wolf_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx);
 /* Records wolfSSL sends (wolfssl_records.c): notes their epoch and
  * sequence number. */
 void dk_wolf_records_sent(dk_bk_session *s, const uint8_t *d, size_t n);
-
-/* Records wolfSSL reads (wolfssl_records.c): notes the identity of a PSK
- * ClientKeyExchange, on servers with pre-shared keys. */
-void dk_wolf_records_received(dk_bk_session *s, const uint8_t *d, size_t n);
 
 /* A client that offered a ticket, from the records of a datagram from the
  * server: sets s->verdict when they tell whether the server resumes, and

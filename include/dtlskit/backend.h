@@ -262,8 +262,10 @@ typedef struct dk_bk_io {
     /* The core's monotonic clock in milliseconds, for library timers. */
     uint64_t (*now_ms)(void *user);
     /* Server sessions of a psk_server context: the key for the PSK identity
-     * the client sent (`identity`, `identity_len` bytes as received, not
-     * NUL-terminated). Writes at most `key_cap` bytes (pass the library's
+     * the client sent (`identity`, `identity_len` bytes, not NUL-terminated:
+     * as received, or as the library hands them over; OpenSSL and wolfSSL
+     * cut them at a NUL byte, which only makes a client that knows an
+     * identity's key able to add bytes after a NUL). Writes at most `key_cap` bytes (pass the library's
      * limit, at most 64) and returns the key's length, or 0 when the
      * identity is unknown or refused: the backend then fails the handshake
      * (the library's unknown_psk_identity alert where it sends one) and
