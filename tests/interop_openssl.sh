@@ -8,29 +8,8 @@ set -u
 command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 b="${top_builddir:-.}/examples"
 certs="${top_srcdir:-.}/tests/certs"
-work=$(mktemp -d)
-pids=()
-# reap PID...: SIGTERM, then wait (each is bounded by `timeout`).
-reap() {
-    local p
-    for p in "$@"; do kill "$p" 2>/dev/null; done
-    for p in "$@"; do wait "$p" 2>/dev/null; done
-}
-cleanup() {
-    exec 3>&- 4<&- 5>&-
-    reap "${pids[@]}"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done; exit 1; }
-sanitized() { grep -qE '(ERROR|SUMMARY): [A-Za-z]*Sanitizer|runtime error:' "$1"; }
-wait_for() { # file pattern tries
-    local i=0
-    until grep -q "$2" "$1" 2>/dev/null; do
-        i=$((i + 1)); [ "$i" -lt "$3" ] || return 1
-        sleep 0.05
-    done
-}
+# shellcheck source=tests/interop_lib.sh
+. "${top_srcdir:-.}/tests/interop_lib.sh"
 
 # 1. openssl s_client -> echo_server (admission mode, verified chain), once
 # per AEAD suite: OpenSSL's record layer opens what the core sealed and the
@@ -83,30 +62,7 @@ grep -q '^stats:' "$work/server.out" || fail "echo_server did not reach its clea
 echo "openssl s_client -> echo_server (3 suites, renegotiation ignored): ok"
 
 # 2. echo_client -> openssl s_server, echoing lines back through a coprocess.
-# s_server takes no port 0: try a few random ones (each attempt bounded, and
-# a failed one killed and reaped before the next).
-started=no
-for _ in 1 2 3 4 5; do
-    sport=$((30000 + RANDOM % 20000))
-    : >"$work/s_server.out"
-    coproc SRV { exec timeout -k 5 30 openssl s_server -dtls1_2 -accept "127.0.0.1:$sport" \
-        -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key" 2>&1; }
-    spid=$SRV_PID
-    exec 4<&"${SRV[0]}" 5>&"${SRV[1]}"
-    (
-        while IFS= read -r line <&4; do
-            printf '%s\n' "$line" >>"$work/s_server.out"
-            case "$line" in *"echo me #"*) printf '%s\n' "${line##*echo me}" | sed 's/^/echo me/' >&5 ;; esac
-        done
-    ) &
-    rd=$!
-    pids=("$spid" "$rd")
-    if wait_for "$work/s_server.out" ACCEPT 100; then started=yes; break; fi
-    exec 4<&- 5>&-
-    reap "$spid" "$rd"
-    pids=()
-done
-[ $started = yes ] || fail "s_server did not start"
+start_s_server -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key"
 timeout --foreground -k 5 60 "$b/echo_client" --host 127.0.0.1 --port "$sport" --ca "$certs/ca.pem" \
     --hostname localhost --message "echo me" --newline --count 3 --timeout 15 \
     >"$work/client.out" 2>&1
@@ -114,7 +70,5 @@ rc=$?
 [ $rc -eq 0 ] || fail "echo_client -> s_server: exit status $rc"
 sanitized "$work/client.out" && fail "sanitizer report from echo_client"
 grep -q "3/3 replies matched" "$work/client.out" || fail "client summary"
-exec 4<&- 5>&-
-reap "${pids[@]}"
-pids=()
+stop_third_party
 echo "echo_client -> openssl s_server: ok"

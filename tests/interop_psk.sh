@@ -13,31 +13,11 @@ command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 b="${top_builddir:-.}/examples"
 certs="${top_srcdir:-.}/tests/certs"
 backend="${BACKEND:-}"
-work=$(mktemp -d)
-pids=()
 id=coap-dev
 secret=secretPSK-1234567 # coap-client takes the key as text
 key=$(printf '%s' "$secret" | od -An -tx1 | tr -d ' \n')
-reap() {
-    local p
-    for p in "$@"; do kill "$p" 2>/dev/null; done
-    for p in "$@"; do wait "$p" 2>/dev/null; done
-}
-cleanup() {
-    exec 3>&- 4<&- 5>&-
-    reap "${pids[@]}"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done; exit 1; }
-sanitized() { grep -qE '(ERROR|SUMMARY): [A-Za-z]*Sanitizer|runtime error:' "$1"; }
-wait_for() { # file pattern tries
-    local i=0
-    until grep -q "$2" "$1" 2>/dev/null; do
-        i=$((i + 1)); [ "$i" -lt "$3" ] || return 1
-        sleep 0.05
-    done
-}
+# shellcheck source=tests/interop_lib.sh
+. "${top_srcdir:-.}/tests/interop_lib.sh"
 
 # start_echo_server ARGS...: sets $srv and $port.
 start_echo_server() {
@@ -142,28 +122,7 @@ stop_echo_server
 echo "echo_server --cert --key --psk: PSK and certificate clients: ok"
 
 # 5. echo_client --psk -> openssl s_server -nocert -psk, echoing lines back.
-started=no
-for _ in 1 2 3 4 5; do
-    sport=$((30000 + RANDOM % 20000))
-    : >"$work/s_server.out"
-    coproc SRV { exec timeout -k 5 30 openssl s_server -dtls1_2 -accept "127.0.0.1:$sport" \
-        -nocert -psk "$key" -psk_identity "$id" 2>&1; }
-    spid=$SRV_PID
-    exec 4<&"${SRV[0]}" 5>&"${SRV[1]}"
-    (
-        while IFS= read -r line <&4; do
-            printf '%s\n' "$line" >>"$work/s_server.out"
-            case "$line" in *"echo me #"*) printf '%s\n' "${line##*echo me}" | sed 's/^/echo me/' >&5 ;; esac
-        done
-    ) &
-    rd=$!
-    pids=("$spid" "$rd")
-    if wait_for "$work/s_server.out" ACCEPT 100; then started=yes; break; fi
-    exec 4<&- 5>&-
-    reap "$spid" "$rd"
-    pids=()
-done
-[ $started = yes ] || fail "s_server did not start"
+start_s_server -nocert -psk "$key" -psk_identity "$id"
 timeout --foreground -k 5 60 "$b/echo_client" --host 127.0.0.1 --port "$sport" --psk "$key" \
     --psk-identity "$id" --message "echo me" --newline --count 3 --timeout 15 \
     >"$work/client.out" 2>&1
@@ -171,33 +130,19 @@ rc=$?
 [ $rc -eq 0 ] || fail "echo_client -> s_server: exit status $rc"
 sanitized "$work/client.out" && fail "sanitizer report from echo_client"
 grep -q "3/3 replies matched" "$work/client.out" || fail "client summary"
-exec 4<&- 5>&-
-reap "${pids[@]}"
-pids=()
+stop_third_party
 echo "echo_client --psk -> openssl s_server -psk: ok ($(sed -n 's/^connected (\(.*\))/\1/p' "$work/client.out"))"
 
 # 6. echo_client --psk -> gnutls-serv --pskpasswd.
 if command -v gnutls-serv >/dev/null; then
     printf '%s:%s\n' "$id" "$key" >"$work/pskpasswd"
-    started=no
-    for _ in 1 2 3; do
-        gport=$((30000 + RANDOM % 20000))
-        timeout -k 5 30 gnutls-serv --udp --echo -p "$gport" --pskpasswd "$work/pskpasswd" \
-            --priority 'NORMAL:+ECDHE-PSK:+PSK' >"$work/gnutls-serv.out" 2>&1 &
-        gpid=$!
-        pids=("$gpid")
-        if wait_for "$work/gnutls-serv.out" "listening on IPv4" 100; then started=yes; break; fi
-        reap "$gpid"
-        pids=()
-    done
-    [ $started = yes ] || fail "gnutls-serv did not start"
+    start_gnutls_serv --pskpasswd "$work/pskpasswd" --priority 'NORMAL:+ECDHE-PSK:+PSK'
     timeout --foreground -k 5 60 "$b/echo_client" --host 127.0.0.1 --port "$gport" --psk "$key" \
         --psk-identity "$id" --message "echo me" --count 3 --timeout 15 >"$work/gclient.out" 2>&1
     rc=$?
     [ $rc -eq 0 ] || fail "echo_client -> gnutls-serv: exit status $rc"
     sanitized "$work/gclient.out" && fail "sanitizer report from echo_client"
-    reap "${pids[@]}"
-    pids=()
+    stop_third_party
     echo "echo_client --psk -> gnutls-serv --pskpasswd: ok ($(sed -n 's/^connected (\(.*\))/\1/p' "$work/gclient.out"))"
 else
     echo "SKIP: gnutls-serv not installed"

@@ -10,28 +10,8 @@ set -u
 command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
 b="${top_builddir:-.}/examples"
 certs="${top_srcdir:-.}/tests/certs"
-work=$(mktemp -d)
-pids=()
-reap() {
-    local p
-    for p in "$@"; do kill "$p" 2>/dev/null; done
-    for p in "$@"; do wait "$p" 2>/dev/null; done
-}
-cleanup() {
-    exec 4<&- 5>&-
-    reap "${pids[@]}"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$work"/*.out; do echo "--- $f"; cat "$f"; done; exit 1; }
-sanitized() { grep -qE '(ERROR|SUMMARY): [A-Za-z]*Sanitizer|runtime error:' "$1"; }
-wait_for() { # file pattern tries
-    local i=0
-    until grep -q "$2" "$1" 2>/dev/null; do
-        i=$((i + 1)); [ "$i" -lt "$3" ] || return 1
-        sleep 0.05
-    done
-}
+# shellcheck source=tests/interop_lib.sh
+. "${top_srcdir:-.}/tests/interop_lib.sh"
 resumed_count() { grep -c '^handshake done: .*, resumed$' "$work/server.out"; }
 
 timeout --foreground -k 10 90 "$b/echo_server" --port 0 --bind 127.0.0.1 --seconds 80 \
@@ -97,53 +77,18 @@ pids=()
 sanitized "$work/server.out" && fail "sanitizer report from echo_server"
 
 # 4. echo_client --resume -> openssl s_server (echoing through a coprocess).
-started=no
-for _ in 1 2 3 4 5; do
-    sport=$((30000 + RANDOM % 20000))
-    : >"$work/s_server.out"
-    coproc SRV { exec timeout -k 5 30 openssl s_server -dtls1_2 -accept "127.0.0.1:$sport" \
-        -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key" 2>&1; }
-    spid=$SRV_PID
-    exec 4<&"${SRV[0]}" 5>&"${SRV[1]}"
-    (
-        while IFS= read -r line <&4; do
-            printf '%s\n' "$line" >>"$work/s_server.out"
-            case "$line" in *"echo me #"*) printf '%s\n' "${line##*echo me}" | sed 's/^/echo me/' >&5 ;; esac
-        done
-    ) &
-    rd=$!
-    pids=("$spid" "$rd")
-    if wait_for "$work/s_server.out" ACCEPT 100; then started=yes; break; fi
-    exec 4<&- 5>&-
-    reap "$spid" "$rd"
-    pids=()
-done
-[ $started = yes ] || fail "s_server did not start"
+start_s_server -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key"
 client s_server.client.out --port "$sport" --resume --message "echo me" --newline
 grep -q '^resumed$' "$work/s_server.client.out" || fail "no resumption with s_server"
-exec 4<&- 5>&-
-reap "${pids[@]}"
-pids=()
+stop_third_party
 echo "echo_client --resume -> openssl s_server: resumed"
 
 # 5. echo_client --resume -> gnutls-serv.
 if command -v gnutls-serv >/dev/null; then
-    started=no
-    for _ in 1 2 3; do
-        gport=$((30000 + RANDOM % 20000))
-        timeout -k 5 30 gnutls-serv --udp --echo -p "$gport" --x509certfile "$certs/server-chain.pem" \
-            --x509keyfile "$certs/server.key" >"$work/gnutls-serv.out" 2>&1 &
-        gpid=$!
-        pids=("$gpid")
-        if wait_for "$work/gnutls-serv.out" "listening on IPv4" 100; then started=yes; break; fi
-        reap "$gpid"
-        pids=()
-    done
-    [ $started = yes ] || fail "gnutls-serv did not start"
+    start_gnutls_serv --x509certfile "$certs/server-chain.pem" --x509keyfile "$certs/server.key"
     client gnutls-serv.client.out --port "$gport" --resume
     grep -q '^resumed$' "$work/gnutls-serv.client.out" || fail "no resumption with gnutls-serv"
-    reap "${pids[@]}"
-    pids=()
+    stop_third_party
     echo "echo_client --resume -> gnutls-serv: resumed"
 else
     echo "SKIP: gnutls-serv not installed"
