@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "kdf.h"
 #include "library.h"
 
 static dk_err random_secret(dk__secret *s)
@@ -22,14 +23,84 @@ dk_err dk__cookie_jar_init(dk__cookie_jar *jar)
 
 void dk__cookie_jar_set(dk__cookie_jar *jar, const void *key, size_t len, uint64_t now)
 {
+    explicit_bzero(&jar->master, sizeof jar->master);
+    explicit_bzero(&jar->next, sizeof jar->next);
     jar->previous = jar->current;
     memcpy(jar->current.key, key, len);
     jar->current.len = len;
     jar->rotated_at = now;
 }
 
+static dk_err derive(const dk__cookie_jar *jar, uint64_t period, dk__secret *out)
+{
+    out->len = DK__HKDF_HASH_LEN;
+    dk_err e =
+        dk__period_key(jar->master.key, jar->master.len, "cookie", "secret", period, out->key);
+    if (e != DK_OK)
+        out->len = 0;
+    return e;
+}
+
+/* Moves a derived jar to the wall clock's period; false when a derivation
+ * failed (the jar keeps what it had). */
+static bool derive_period(dk__cookie_jar *jar, bool force)
+{
+    uint64_t p = jar->interval_ms > 0 ? dk__wall_ms() / (uint64_t)jar->interval_ms : 0;
+    if (!force && p == jar->period)
+        return true;
+    dk__secret prev = {{0}, 0}, cur, next;
+    bool ok;
+    if (!force && jar->next.len && p == jar->period + 1) {
+        prev = jar->current;
+        cur = jar->next;
+        ok = derive(jar, p + 1, &next) == DK_OK;
+    } else {
+        ok = (p == 0 || derive(jar, p - 1, &prev) == DK_OK) && derive(jar, p, &cur) == DK_OK &&
+             derive(jar, p + 1, &next) == DK_OK;
+    }
+    if (ok) {
+        jar->previous = prev;
+        jar->current = cur;
+        jar->next = next;
+        jar->period = p;
+    }
+    explicit_bzero(&prev, sizeof prev);
+    explicit_bzero(&cur, sizeof cur);
+    explicit_bzero(&next, sizeof next);
+    return ok;
+}
+
+dk_err dk__cookie_jar_set_master(dk__cookie_jar *jar, const void *master, size_t len)
+{
+    if (len < 16 || len > DK__SECRET_MAX)
+        return DK_ERR_INVALID;
+    dk__cookie_jar saved = *jar;
+    memcpy(jar->master.key, master, len);
+    jar->master.len = len;
+    bool ok = derive_period(jar, true);
+    if (!ok)
+        *jar = saved;
+    explicit_bzero(&saved, sizeof saved);
+    return ok ? DK_OK : DK_ERR_TLS;
+}
+
+void dk__cookie_jar_set_interval(dk__cookie_jar *jar, int interval_ms)
+{
+    jar->interval_ms = interval_ms;
+    /* Other periods: derived secrets are made again (on failure, the next
+     * tick tries again with every secret made anew). */
+    if (jar->master.len && !derive_period(jar, true))
+        explicit_bzero(&jar->next, sizeof jar->next);
+}
+
 void dk__cookie_jar_tick(dk__cookie_jar *jar, uint64_t now)
 {
+    if (jar->master.len) {
+        uint64_t before = jar->period;
+        if (derive_period(jar, false) && jar->period != before)
+            jar->rotations++;
+        return;
+    }
     if (jar->interval_ms <= 0 || now - jar->rotated_at < (uint64_t)jar->interval_ms)
         return;
     /* Rotation is lazy (an idle server has no timer for it): when two
@@ -75,8 +146,8 @@ const dk__secret *dk__cookie_verify(const dk__cookie_jar *jar,
 {
     if (ch->cookie.len != DK__COOKIE_LEN)
         return NULL;
-    const dk__secret *candidates[2] = {&jar->current, &jar->previous};
-    for (int i = 0; i < 2; i++) {
+    const dk__secret *candidates[3] = {&jar->current, &jar->previous, &jar->next};
+    for (int i = 0; i < 3; i++) {
         uint8_t buf[DK__COOKIE_LEN];
         const uint8_t *expect = i == 0 ? current : NULL;
         if (!candidates[i]->len)

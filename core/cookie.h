@@ -30,26 +30,43 @@ typedef struct dk__secret {
 
 typedef struct dk__cookie_jar {
     dk__secret current, previous;
+    dk__secret next;     /* derived jars only: the next period's secret */
     uint64_t rotated_at; /* dk__now_ms() of the last change */
     int interval_ms;     /* 0: never rotate */
     uint64_t rotations;
+    /* Derived jars: the secrets are kdf.h's dk__period_key(master,
+     * "cookie", "secret", g) for the wall clock's period g (0 when
+     * interval_ms is 0), so that processes and hosts with one master
+     * secret accept each other's cookies and rotate in step. */
+    dk__secret master; /* len 0: random secrets instead */
+    uint64_t period;   /* of `current` */
 } dk__cookie_jar;
 
 /* A fresh random secret, rotating every DK__DEFAULT_ROTATION_MS. */
 dk_err dk__cookie_jar_init(dk__cookie_jar *jar);
 
-/* Installs `key` as the current secret; the old one becomes previous. */
+/* Installs `key` as the current secret; the old one becomes previous.
+ * Ends derivation from a master secret. */
 void dk__cookie_jar_set(dk__cookie_jar *jar, const void *key, size_t len, uint64_t now);
 
-/* Replaces the secret with a random one when the interval has passed
- * (called before each check: rotation needs no timer). */
+/* Derives the secrets from `master` (16 to DK__SECRET_MAX bytes) from now
+ * on: those of the previous, current and next period are accepted. */
+dk_err dk__cookie_jar_set_master(dk__cookie_jar *jar, const void *master, size_t len);
+
+/* Sets the rotation interval (0: never). */
+void dk__cookie_jar_set_interval(dk__cookie_jar *jar, int interval_ms);
+
+/* Random jars: replaces the secret with a random one when the interval has
+ * passed. Derived jars: moves to the wall clock's period. Called before
+ * each check: rotation needs no timer. */
 void dk__cookie_jar_tick(dk__cookie_jar *jar, uint64_t now);
 
 /* The cookie for this client under `secret`. */
 dk_err dk__cookie_mint(const dk__secret *secret, const uint8_t tid[DK__TRANSPORT_ID_LEN],
                        const dk__client_hello *ch, uint8_t out[DK__COOKIE_LEN]);
 
-/* The secret that minted the ClientHello's cookie (current or previous),
+/* The secret that minted the ClientHello's cookie (current, previous or
+ * next),
  * or NULL when the cookie is absent or wrong. Compares in constant time.
  * `current`, when not NULL, is this client's cookie under the current
  * secret, already minted (a server mints it anyway for its answer). */

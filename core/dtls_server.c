@@ -379,7 +379,7 @@ dk_err dk_dtls_server_set_cookie_rotation(dk_dtls_server *s, int interval_ms)
         return DK_FAIL(DK_ERR_INVALID, "server is NULL");
     if (interval_ms < 0)
         return DK_FAIL(DK_ERR_INVALID, "interval %d ms is negative", interval_ms);
-    s->jar.interval_ms = interval_ms;
+    dk__cookie_jar_set_interval(&s->jar, interval_ms);
     return DK_OK;
 }
 

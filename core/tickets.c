@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "kdf.h"
 #include "library.h"
 
 dk_err dk__ticket_cfg_init(dk__ticket_cfg *cfg)
@@ -16,63 +17,65 @@ dk_err dk__ticket_cfg_init(dk__ticket_cfg *cfg)
     return DK__BK->library->random(cfg->secret, cfg->secret_len);
 }
 
-static dk_err derive_one(const dk__ticket_cfg *cfg, uint64_t gen, const char *label,
-                         uint8_t out[32])
-{
-    static const char tag[] = "dtlskit ticket";
-    uint8_t g[8];
-    for (int i = 0; i < 8; i++)
-        g[i] = (uint8_t)(gen >> (56 - 8 * i));
-    dk_bk_iov parts[3] = {{tag, sizeof tag - 1}, {g, sizeof g}, {label, strlen(label)}};
-    return DK__BK->library->hmac_sha256(cfg->secret, cfg->secret_len, parts, 3, out);
-}
-
 static dk_err derive(const dk__ticket_cfg *cfg, uint64_t gen, dk_bk_ticket_key *k)
 {
-    uint8_t name[32];
-    dk_err e = derive_one(cfg, gen, "name", name);
+    uint8_t name[DK__HKDF_HASH_LEN];
+    const uint8_t *sec = cfg->secret;
+    size_t n = cfg->secret_len;
+    dk_err e = dk__period_key(sec, n, "ticket", "name", gen, name);
     if (e == DK_OK)
-        e = derive_one(cfg, gen, "aes", k->aes_key);
+        e = dk__period_key(sec, n, "ticket", "aes", gen, k->aes_key);
     if (e == DK_OK)
-        e = derive_one(cfg, gen, "hmac", k->hmac_key);
+        e = dk__period_key(sec, n, "ticket", "hmac", gen, k->hmac_key);
     memcpy(k->name, name, sizeof k->name);
     explicit_bzero(name, sizeof name);
     return e;
 }
 
-/* Brings the two keys up to the current period. */
-static bool refresh(dk__ticket_keys *k)
+/* Brings the three keys up to the current period. */
+static bool refresh(dk__ticket_keys *k, uint64_t wall_ms)
 {
-    uint64_t gen = dk__wall_ms() / (uint64_t)k->cfg.interval_ms;
+    uint64_t gen = wall_ms / (uint64_t)k->cfg.interval_ms;
     if (k->have && k->gen == gen)
         return true;
+    bool ok;
     if (k->have && k->gen + 1 == gen) {
         k->prev = k->cur;
-    } else if (gen == 0 || derive(&k->cfg, gen - 1, &k->prev) != DK_OK) {
-        k->have = false;
-        return false;
+        k->cur = k->next;
+        ok = derive(&k->cfg, gen + 1, &k->next) == DK_OK;
+    } else {
+        ok = gen > 0 && derive(&k->cfg, gen - 1, &k->prev) == DK_OK &&
+             derive(&k->cfg, gen, &k->cur) == DK_OK && derive(&k->cfg, gen + 1, &k->next) == DK_OK;
     }
-    if (derive(&k->cfg, gen, &k->cur) != DK_OK) {
-        k->have = false;
-        return false;
-    }
+    k->have = ok;
     k->gen = gen;
-    k->have = true;
-    return true;
+    return ok;
 }
 
 int dk__ticket_key(void *user, const uint8_t *name, dk_bk_ticket_key *out)
 {
-    dk__ticket_keys *k = user;
-    if (!k || !out || !k->cfg.enabled || !refresh(k))
+    return dk__ticket_key_at(user, name, out, dk__wall_ms());
+}
+
+int dk__ticket_key_at(dk__ticket_keys *k, const uint8_t *name, dk_bk_ticket_key *out,
+                      uint64_t wall_ms)
+{
+    if (!k || !out || !k->cfg.enabled || !refresh(k, wall_ms))
         return 0;
     if (!name || memcmp(name, k->cur.name, sizeof k->cur.name) == 0) {
         *out = k->cur;
         return 1;
     }
+    /* The previous period's key, or the next one's (sealed by a host whose
+     * clock is ahead): accepted, and the library issues a ticket under the
+     * current key. */
     if (memcmp(name, k->prev.name, sizeof k->prev.name) == 0) {
         *out = k->prev;
-        return 2; /* accepted; the library issues a ticket under the current key */
+        return 2;
+    }
+    if (memcmp(name, k->next.name, sizeof k->next.name) == 0) {
+        *out = k->next;
+        return 2;
     }
     return 0;
 }

@@ -1,14 +1,14 @@
 /* Internal: session ticket keys (RFC 5077), owned by the core like the
  * cookie secret. Keys are derived, never stored: for rotation period g
- * (the wall clock divided by the rotation interval),
+ * (the wall clock divided by the rotation interval), with kdf.h's
+ * dk__period_key(secret, "ticket", label, g),
  *
- *   name = HMAC-SHA256(secret, "dtlskit ticket" || g || "name")[0..16]
- *   aes  = HMAC-SHA256(secret, "dtlskit ticket" || g || "aes")
- *   hmac = HMAC-SHA256(secret, "dtlskit ticket" || g || "hmac")
+ *   name = key("name")[0..16], aes = key("aes"), hmac = key("hmac")
  *
- * (g as 8 bytes, big-endian), so processes and hosts given the same secret
- * seal and open each other's tickets and rotate in step without talking.
- * The keys of periods g and g-1 are accepted. */
+ * so processes and hosts given the same secret seal and open each other's
+ * tickets and rotate in step without talking. Tickets sealed under the
+ * keys of periods g-1, g and g+1 are accepted (g+1: a host whose clock is
+ * ahead by less than a period). */
 #ifndef DK_CORE_TICKETS_H
 #define DK_CORE_TICKETS_H
 
@@ -33,12 +33,12 @@ typedef struct dk__ticket_cfg {
     unsigned lifetime_s;
 } dk__ticket_cfg;
 
-/* A context's keys: the configuration and the two periods' derived keys. */
+/* A context's keys: the configuration and three periods' derived keys. */
 typedef struct dk__ticket_keys {
     dk__ticket_cfg cfg;
     bool have;
     uint64_t gen; /* period of `cur` */
-    dk_bk_ticket_key cur, prev;
+    dk_bk_ticket_key cur, prev, next;
 } dk__ticket_keys;
 
 /* Tickets on, a random secret, the default lifetime and rotation. */
@@ -46,6 +46,11 @@ dk_err dk__ticket_cfg_init(dk__ticket_cfg *cfg);
 
 /* The contract's ticket_key callback; `user` is a dk__ticket_keys. */
 int dk__ticket_key(void *user, const uint8_t *name, dk_bk_ticket_key *out);
+
+/* dk__ticket_key() as at `wall_ms` on the wall clock (tests: hosts whose
+ * clocks differ). */
+int dk__ticket_key_at(dk__ticket_keys *k, const uint8_t *name, dk_bk_ticket_key *out,
+                      uint64_t wall_ms);
 
 /* Wipes the keys. */
 void dk__ticket_keys_clear(dk__ticket_keys *k);

@@ -12,10 +12,12 @@
 #include "cookie.h"
 #include "error.h"
 #include "gate.h"
+#include "kdf.h"
 #include "peer_table.h"
 #include "pem.h"
 #include "pktbuf.h"
 #include "siphash.h"
+#include "tickets.h"
 #include "testutil.h"
 
 START_TEST(siphash_known_answers)
@@ -547,6 +549,150 @@ START_TEST(cookies)
 }
 END_TEST
 
+static void unhex(const char *h, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        ck_assert_int_eq(sscanf(h + 2 * i, "%2x", &v), 1);
+        out[i] = (uint8_t)v;
+    }
+}
+
+/* RFC 5869 A.1 and A.3 (no salt, no info), and the per-period key pinned
+ * (value from Python's hmac module): other implementations sharing a
+ * master secret with dtlskit can compute the same keys. */
+START_TEST(hkdf_known_answers)
+{
+    ck_assert_dk_ok(dk_init());
+    uint8_t ikm[22], salt[13], info[10], prk[32], okm[42], want[42];
+    memset(ikm, 0x0b, sizeof ikm);
+    for (int i = 0; i < 13; i++)
+        salt[i] = (uint8_t)i;
+    for (int i = 0; i < 10; i++)
+        info[i] = (uint8_t)(0xf0 + i);
+    ck_assert_dk_ok(dk__hkdf_extract(salt, sizeof salt, ikm, sizeof ikm, prk));
+    unhex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", want, 32);
+    ck_assert_mem_eq(prk, want, 32);
+    const dk_bk_iov parts[2] = {{info, 4}, {info + 4, 6}};
+    ck_assert_dk_ok(dk__hkdf_expand(prk, parts, 2, okm, sizeof okm));
+    unhex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+          want, 42);
+    ck_assert_mem_eq(okm, want, 42);
+    ck_assert_dk_ok(dk__hkdf_extract(NULL, 0, ikm, sizeof ikm, prk));
+    ck_assert_dk_ok(dk__hkdf_expand(prk, NULL, 0, okm, sizeof okm));
+    unhex("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8",
+          want, 42);
+    ck_assert_mem_eq(okm, want, 42);
+    static const uint8_t pinned[32] = {0xc1, 0xbe, 0xd7, 0xf7, 0xcb, 0xfa, 0xc4, 0x07,
+                                       0x9e, 0xd5, 0x15, 0x6f, 0x50, 0x36, 0xb7, 0x48,
+                                       0xe4, 0x1d, 0xce, 0xd8, 0xb3, 0x1c, 0x48, 0x96,
+                                       0x53, 0xde, 0x1c, 0xda, 0xdc, 0x0f, 0xdd, 0xe3};
+    uint8_t key[32];
+    ck_assert_dk_ok(dk__period_key((const uint8_t *)"0123456789abcdef0123456789abcdef", 32,
+                                   "cookie", "secret", 1000, key));
+    ck_assert_mem_eq(key, pinned, 32);
+    ck_assert_dk_ok(dk__period_key((const uint8_t *)"0123456789abcdef0123456789abcdef", 32,
+                                   "cookie", "secret", 1001, key));
+    ck_assert_mem_ne(key, pinned, 32);
+}
+END_TEST
+
+/* Cookie secrets derived from a master secret: two jars (two hosts) agree
+ * in every period; the previous and next period's cookies are accepted
+ * (a host whose clock is one period behind the minting host still
+ * accepts), two periods apart are not; an explicit secret ends derivation. */
+START_TEST(derived_cookies)
+{
+    ck_assert_dk_ok(dk_init());
+    static const char master[] = "a master secret of 32 bytes ....";
+    const int period = 3600000; /* long: real time crossing a boundary mid-test is unlikely */
+    dk__addr a;
+    ck_assert_dk_ok(dk__addr_parse("127.0.0.1", 5000, &a));
+    uint8_t tid[DK__TRANSPORT_ID_LEN], d[512], cookie[DK__COOKIE_LEN];
+    dk__addr_transport_id(&a, tid);
+    dk__client_hello ch;
+    size_t n = build_hello(d, (const uint8_t *)"", 0);
+    ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
+
+    dk__cookie_jar behind, ahead, other;
+    ck_assert_dk_ok(dk__cookie_jar_init(&behind));
+    ck_assert_dk_ok(dk__cookie_jar_init(&ahead));
+    ck_assert_dk_ok(dk__cookie_jar_init(&other));
+    dk__cookie_jar_set_interval(&behind, period);
+    dk__cookie_jar_set_interval(&ahead, period);
+    ck_assert_int_eq(dk__cookie_jar_set_master(&behind, master, 15), DK_ERR_INVALID);
+    ck_assert_dk_ok(dk__cookie_jar_set_master(&behind, master, 32));
+    ck_assert_dk_ok(dk__cookie_jar_set_master(&other, "another master secret", 21));
+    /* One period later on the clock: `ahead` starts there, `behind` is not
+     * ticked (its clock lags). */
+    dk__clock_advance_ms((uint64_t)period);
+    ck_assert_dk_ok(dk__cookie_jar_set_master(&ahead, master, 32));
+    ck_assert_uint_eq(ahead.period, behind.period + 1);
+    ck_assert_mem_eq(ahead.previous.key, behind.current.key, 32);
+    ck_assert_dk_ok(dk__cookie_mint(&ahead.current, tid, &ch, cookie));
+    n = build_hello(d, cookie, sizeof cookie);
+    ck_assert_int_eq(dk__client_hello_parse(d, n, &ch), DK__CH_OK);
+    ck_assert_ptr_eq(dk__cookie_verify(&ahead, tid, &ch, NULL), &ahead.current);
+    ck_assert_ptr_eq(dk__cookie_verify(&behind, tid, &ch, NULL), &behind.next);
+    ck_assert_ptr_null(dk__cookie_verify(&other, tid, &ch, NULL));
+    /* `behind` catches up: the cookie is its current one; one more period:
+     * previous; two more: refused. */
+    uint64_t before = behind.rotations;
+    dk__cookie_jar_tick(&behind, dk__now_ms());
+    ck_assert_uint_eq(behind.rotations, before + 1);
+    ck_assert_ptr_eq(dk__cookie_verify(&behind, tid, &ch, NULL), &behind.current);
+    dk__clock_advance_ms((uint64_t)period);
+    dk__cookie_jar_tick(&behind, dk__now_ms());
+    ck_assert_ptr_eq(dk__cookie_verify(&behind, tid, &ch, NULL), &behind.previous);
+    dk__clock_advance_ms((uint64_t)period);
+    dk__cookie_jar_tick(&behind, dk__now_ms());
+    ck_assert_ptr_null(dk__cookie_verify(&behind, tid, &ch, NULL));
+    /* Jumping periods (an idle server): all three made anew, in step. */
+    dk__clock_advance_ms(5 * (uint64_t)period);
+    dk__cookie_jar_tick(&behind, dk__now_ms());
+    dk__cookie_jar_tick(&ahead, dk__now_ms());
+    ck_assert_uint_eq(behind.period, ahead.period);
+    ck_assert_mem_eq(behind.previous.key, ahead.previous.key, 32);
+    ck_assert_mem_eq(behind.current.key, ahead.current.key, 32);
+    ck_assert_mem_eq(behind.next.key, ahead.next.key, 32);
+    /* An explicit secret ends derivation: no next secret, no master. */
+    dk__cookie_jar_set(&behind, "0123456789abcdef", 16, dk__now_ms());
+    ck_assert_uint_eq(behind.master.len, 0);
+    ck_assert_uint_eq(behind.next.len, 0);
+}
+END_TEST
+
+/* Ticket keys of hosts whose clocks differ by less than a period: a ticket
+ * sealed under the key of the period ahead opens (renewed), two apart not. */
+START_TEST(ticket_keys_across_clocks)
+{
+    ck_assert_dk_ok(dk_init());
+    dk__ticket_keys a, b;
+    memset(&a, 0, sizeof a);
+    ck_assert_dk_ok(dk__ticket_cfg_init(&a.cfg));
+    memcpy(a.cfg.secret, "a ticket secret of 32 bytes ....", 32);
+    a.cfg.secret_len = 32;
+    a.cfg.interval_ms = 3600000;
+    b = a;
+    const uint64_t t = 1000ull * 3600000 + 5;
+    dk_bk_ticket_key ka, kb, got;
+    ck_assert_int_eq(dk__ticket_key_at(&a, NULL, &ka, t), 1);
+    ck_assert_int_eq(dk__ticket_key_at(&b, NULL, &kb, t + 3600000), 1); /* b runs ahead */
+    ck_assert_mem_ne(ka.name, kb.name, sizeof ka.name);
+    ck_assert_int_eq(dk__ticket_key_at(&a, kb.name, &got, t), 2);
+    ck_assert_mem_eq(got.aes_key, kb.aes_key, sizeof got.aes_key);
+    ck_assert_int_eq(dk__ticket_key_at(&b, ka.name, &got, t + 3600000), 2);
+    ck_assert_mem_eq(got.hmac_key, ka.hmac_key, sizeof got.hmac_key);
+    dk__ticket_keys c = a;
+    ck_assert_int_eq(dk__ticket_key_at(&c, NULL, &got, t + 2 * 3600000), 1);
+    ck_assert_int_eq(dk__ticket_key_at(&c, ka.name, &got, t + 2 * 3600000), 0);
+    ck_assert_int_eq(dk__ticket_key_at(&a, got.name, &got, t), 0);
+    dk__ticket_keys_clear(&a);
+    dk__ticket_keys_clear(&b);
+    dk__ticket_keys_clear(&c);
+}
+END_TEST
+
 START_TEST(library_info)
 {
     ck_assert_dk_ok(dk_init());
@@ -573,6 +719,9 @@ int main(void)
     tcase_add_test(tc, errors_and_log);
     tcase_add_test(tc, client_hello_parser);
     tcase_add_test(tc, cookies);
+    tcase_add_test(tc, hkdf_known_answers);
+    tcase_add_test(tc, derived_cookies);
+    tcase_add_test(tc, ticket_keys_across_clocks);
     tcase_add_test(tc, admission_ledger);
     tcase_add_test(tc, gate_records);
     tcase_add_test(tc, library_info);

@@ -211,6 +211,28 @@ START_TEST(shared_secret_resumes_across_servers)
 }
 END_TEST
 
+/* One master secret (issue 16's workers and hosts): tickets travel too;
+ * a server with another master secret gives a full handshake. */
+START_TEST(master_secret_resumes_across_servers)
+{
+    static const char master[] = "a master secret shared by the nodes";
+    tu_server *a = server(), *b = server(), *c = server();
+    ck_assert_dk_ok(dk_dtls_server_set_master_secret(a->dtls, master, sizeof master - 1));
+    ck_assert_dk_ok(dk_dtls_server_set_master_secret(b->dtls, master, sizeof master - 1));
+    ck_assert_dk_ok(dk_dtls_server_set_master_secret(c->dtls, "not the same master", 19));
+    dk_dtls_session *first = NULL, *second = NULL;
+    ck_assert(!connect_once(a, NULL, &first));
+    ck_assert(connect_once(b, first, &second));
+    ck_assert(!connect_once(c, second, NULL));
+    ck_assert(connect_once(a, second, NULL));
+    dk_dtls_session_free(first);
+    dk_dtls_session_free(second);
+    tu_server_free(a);
+    tu_server_free(b);
+    tu_server_free(c);
+}
+END_TEST
+
 /* Keys are accepted for their period and the next one. */
 START_TEST(rotated_once_resumes_twice_does_not)
 {
@@ -417,6 +439,7 @@ int main(void)
     tcase_add_test(tc, expired_ticket_gets_a_full_handshake);
     tcase_add_test(tc, other_keys_get_a_full_handshake);
     tcase_add_test(tc, shared_secret_resumes_across_servers);
+    tcase_add_test(tc, master_secret_resumes_across_servers);
     tcase_add_test(tc, rotated_once_resumes_twice_does_not);
     tcase_add_test(tc, tickets_off);
     tcase_add_test(tc, psk_servers_issue_tickets_only_when_told);

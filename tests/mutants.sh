@@ -29,7 +29,7 @@ m cookie-accepts-any-32-bytes openssl tests/check_hostile:cookies core/cookie.c 
     'if (equal_ct(expect, ch->cookie.p, DK__COOKIE_LEN))' \
     'if (ch->cookie.len == DK__COOKIE_LEN)'
 m previous-secret-ignored openssl tests/check_hostile:cookies core/cookie.c \
-    'for (int i = 0; i < 2; i++) {' \
+    'for (int i = 0; i < 3; i++) {' \
     'for (int i = 0; i < 1; i++) {'
 m wrong-secret-to-backend wolfssl tests/check_hostile:cookies core/dtls_server.c \
     '.cookie_secret = secret->key,' \
@@ -185,7 +185,7 @@ m ticket-previous-key-refused openssl tests/check_resume core/tickets.c \
     'if (memcmp(name, k->prev.name, sizeof k->prev.name) == 0) {' \
     'if (0) {'
 m ticket-keys-never-rotate openssl tests/check_resume core/tickets.c \
-    'uint64_t gen = dk__wall_ms() / (uint64_t)k->cfg.interval_ms;' \
+    'uint64_t gen = wall_ms / (uint64_t)k->cfg.interval_ms;' \
     'uint64_t gen = 1;'
 m session-offered-to-any-name openssl tests/check_resume core/dtls_peer.c \
     'if (offer && strcmp(offer->server_name, p->server_name) == 0) {' \
@@ -193,6 +193,29 @@ m session-offered-to-any-name openssl tests/check_resume core/dtls_peer.c \
 m psk-server-tickets-by-default mbedtls tests/check_resume core/dtls_server.c \
     'if (s->opts->psk_lookup && !tk.chosen)' \
     'if (0)'
+
+# ------------------------------------------------------ master secret
+m master-secret-not-for-cookies openssl tests/check_cookies core/master_secret.c \
+    'if (dk__cookie_jar_set_master(&s->jar, secret, len) != DK_OK)' \
+    'if (0)'
+m master-secret-not-for-tickets wolfssl tests/check_resume core/master_secret.c \
+    'memcpy(s->tickets.secret, secret, len);' \
+    ';'
+m derived-cookie-next-period-refused openssl tests/check_core core/cookie.c \
+    'for (int i = 0; i < 3; i++) {' \
+    'for (int i = 0; i < 2; i++) {'
+m derived-cookie-never-rotates mbedtls tests/check_cookies core/cookie.c \
+    'uint64_t p = jar->interval_ms > 0 ? dk__wall_ms() / (uint64_t)jar->interval_ms : 0;' \
+    'uint64_t p = 0;'
+m ticket-next-key-refused openssl tests/check_core core/tickets.c \
+    'if (memcmp(name, k->next.name, sizeof k->next.name) == 0) {' \
+    'if (0) {'
+m secret-file-mode-unchecked openssl tests/check_cookies core/file.c \
+    'else if (st.st_mode & 077)' \
+    'else if (0)'
+m secret-file-owner-unchecked openssl tests/check_cookies core/file.c \
+    'else if (st.st_uid != geteuid() && st.st_uid != 0)' \
+    'else if (0)'
 
 # ---------------------------------------------------------------- run
 available() {

@@ -137,6 +137,32 @@ DK_API dk_err dk_dtls_server_set_cookie_secret(dk_dtls_server *server, const voi
  *  with the current and the previous secret are accepted. */
 DK_API dk_err dk_dtls_server_set_cookie_rotation(dk_dtls_server *server, int interval_ms);
 
+/** A master secret (16 to 64 bytes) from which the server derives, for
+ *  each rotation period, its cookie secret and its session ticket keys
+ *  (HKDF-SHA256, RFC 5869, over the period number read from the wall
+ *  clock). Every process and host given the same master secret accepts the
+ *  others' cookies and resumes the others' tickets, and all rotate in step
+ *  without exchanging anything: what several workers on one port
+ *  (dk_udp_server_set_reuse_port()) or several hosts behind a UDP load
+ *  balancer need. Cookies of the current, previous and next period are
+ *  accepted (the cookie rotation interval is the period; "next" absorbs
+ *  clocks that differ by less than a period), tickets likewise with the
+ *  ticket rotation. Replaces the cookie and ticket secrets set before;
+ *  dk_dtls_server_set_cookie_secret() or _set_ticket_secret() afterwards
+ *  replace one of them again. */
+DK_API dk_err dk_dtls_server_set_master_secret(dk_dtls_server *server, const void *secret,
+                                               size_t len);
+
+/** dk_dtls_server_set_master_secret() with the secret read from a file the
+ *  operator distributes: either 32 to 128 hex digits (`openssl rand -hex 32`;
+ *  a final newline is allowed) or 16 to 64 raw bytes (`head -c 32
+ *  /dev/urandom`). The file must be a regular file (symbolic links are
+ *  followed), owned by the process's effective user or by root, and
+ *  readable by its owner only (mode 0600 or 0400): DK_ERR_PERMISSION names
+ *  the mode otherwise. DK_ERR_IO when it cannot be read, DK_ERR_PARSE when
+ *  its length fits neither form. */
+DK_API dk_err dk_dtls_server_load_master_secret(dk_dtls_server *server, const char *path);
+
 /** Handshake total timeout for sessions taken from now on (default 30000
  *  ms): a handshake not finished by then ends in DK_DTLS_ERROR. */
 DK_API dk_err dk_dtls_server_set_handshake_timeout(dk_dtls_server *server, int ms);
