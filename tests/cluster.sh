@@ -103,7 +103,7 @@ for n in "${nodes[@]}"; do
     [ "$c" -gt "$most" ] && { victim=$n most=$c; }
 done
 kill -9 "${srvpid[$victim]}"
-wait "${srvpid[$victim]}" 2>/dev/null
+{ wait "${srvpid[$victim]}"; } 2>/dev/null # (no "Killed" notice)
 echo "halfway: killed the echo_server on $victim (SIGKILL), which had $most of the 50 clients"
 finish_clients clients.out
 

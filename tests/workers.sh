@@ -75,5 +75,5 @@ rc=$?
 [ $rc -eq 0 ] || fail "echo_server --workers exited with status $rc"
 grep -q '^workers stopped$' "$work/workers.out" || fail "the parent did not stop its workers"
 sanitized "$work/workers.out" && fail "sanitizer report from echo_server --workers"
-echo "SIGTERM: the parent and workers ${all% } exited within $((i * 50)) ms"
+echo "SIGTERM: the parent and workers ${all% } exited within $(((i + 1) * 50)) ms"
 echo "workers.sh: ${SECONDS} s"
