@@ -213,6 +213,9 @@ m ticket-next-key-refused openssl tests/check_core core/tickets.c \
 m secret-file-mode-unchecked openssl tests/check_cookies core/file.c \
     'else if (st.st_mode & 077)' \
     'else if (0)'
+m reuse-port-not-set openssl tests/check_udp core/udp_socket.c \
+    'if (reuse_port) {' \
+    'if (0) {'
 m secret-file-owner-unchecked openssl tests/check_cookies core/file.c \
     'else if (st.st_uid != geteuid() && st.st_uid != 0)' \
     'else if (0)'
