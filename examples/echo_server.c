@@ -6,7 +6,7 @@
  *   echo_server [--port N] [--bind ADDR] [--cert FILE --key FILE]
  *               [--ca FILE] [--psk HEX --psk-identity ID] [--max-peers N]
  *               [--seconds N] [--godot-cookies] [--secret-file FILE]
- *               [--workers N] [--name NAME]
+ *               [--workers N] [--name NAME] [--behind-proxy]
  *
  * Without --cert/--key (and without --psk) it makes a self-signed EC P-256
  * certificate in memory and prints its SHA-256 fingerprint. --psk accepts
@@ -22,7 +22,9 @@
  * refuses a ClientHello, before any work, when N sessions (handshaking ones
  * included) exist, when one source address holds a quarter of them, or
  * when it has 8 handshakes under way. One address cannot lock others out,
- * and a peer array of N entries never overflows.
+ * and a peer array of N entries never overflows. --behind-proxy drops the
+ * per-address caps: behind a UDP load balancer every client has the
+ * balancer's address.
  *
  * --secret-file FILE loads the master secret that cookies and session
  * tickets are derived from (dk_dtls_server_load_master_secret(): 32 to 128
@@ -32,13 +34,17 @@
  *
  * --workers N (1 to 64) forks N worker processes that each run the server
  * above on the same port (SO_REUSEPORT: the kernel spreads clients over
- * them by address and port) with the same master secret: the file's, or 32
- * random bytes the parent draws once. The parent restarts a worker that
+ * them by address and port; the parent opens the sockets and keeps them,
+ * so a worker's death moves no other worker's clients) with the same
+ * master secret: the file's, or 32 random bytes the parent draws once.
+ * The parent restarts a worker that
  * dies (giving up after 10 restarts within 10 s) and on SIGTERM or SIGINT
  * stops them all (SIGKILL for any still running after 3 s). Workers' lines
  * start with "worker K: "; --name NAME starts every line with "NAME: ". */
 #include <dtlskit/dtlskit.h>
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -46,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,7 +78,7 @@ static void on_signal(int sig)
 static struct {
     int port, max_peers, seconds, workers;
     const char *bind, *cert_file, *key_file, *ca_file, *psk_hex, *secret_file, *name;
-    bool admission;
+    bool admission, behind_proxy;
 } cfg = {.port = 4242, .max_peers = 1024, .bind = "*", .admission = true};
 
 /* Starts every output line: "NAME: ", "worker K: ", both, or nothing. */
@@ -91,7 +98,8 @@ static void usage(const char *argv0)
     fprintf(stderr,
             "usage: %s [--port N] [--bind ADDR] [--cert FILE --key FILE] [--ca FILE]\n"
             "          [--psk HEX --psk-identity ID] [--max-peers N] [--seconds N]\n"
-            "          [--godot-cookies] [--secret-file FILE] [--workers N] [--name NAME]\n",
+            "          [--godot-cookies] [--secret-file FILE] [--workers N] [--name NAME]\n"
+            "          [--behind-proxy]\n",
             argv0);
     exit(2);
 }
@@ -150,11 +158,13 @@ static uint64_t now_ms(void)
 
 static uint8_t master[32]; /* workers without --secret-file: drawn by the parent */
 
-/* The echo server itself, in this process. A worker shares the port and
- * the master secret with its siblings, and writes its port to `ready_fd`
- * once listening (-1: nobody waits). Returns the exit status. */
-static int serve(int port, bool worker, int ready_fd)
+/* The echo server itself, in this process. A worker serves the socket
+ * `sock` the parent opened and shares the master secret with its siblings,
+ * and writes its port to `ready_fd` once listening (-1: nobody waits).
+ * Returns the exit status. */
+static int serve(int port, int sock, int ready_fd)
 {
+    bool worker = sock >= 0;
     /* var dtls := DTLSServer.new()
      * var server := UDPServer.new()
      * var peers = [] */
@@ -172,12 +182,12 @@ static int serve(int port, bool worker, int ready_fd)
     if (!cfg.secret_file && worker &&
         dk_dtls_server_set_master_secret(dtls, master, sizeof master) != DK_OK)
         die("master secret");
-    if (worker && dk_udp_server_set_reuse_port(server, true) != DK_OK)
-        die("SO_REUSEPORT");
 
     /* func _ready():
-     *     server.listen(4242) */
-    if (dk_udp_server_listen(server, port, cfg.bind) != DK_OK)
+     *     server.listen(4242)
+     * (a worker: the socket its parent keeps a copy of) */
+    if (worker ? dk_udp_server_adopt_socket(server, sock) != DK_OK
+               : dk_udp_server_listen(server, port, cfg.bind) != DK_OK)
         die("listen");
     /*     var key = load("key.key") # Your private key.
      *     var cert = load("cert.crt") # Your X509 certificate. */
@@ -216,9 +226,12 @@ static int serve(int port, bool worker, int ready_fd)
     }
     if (dk_dtls_server_setup(dtls, opts) != DK_OK)
         die("setup");
+    /* --behind-proxy: every client has the balancer's address, so the
+     * per-address caps would cap the whole server. */
     int per_address = cfg.max_peers / 4 > 0 ? cfg.max_peers / 4 : 1;
-    if (dk_dtls_server_set_session_limits(dtls, cfg.max_peers, per_address) != DK_OK ||
-        dk_dtls_server_set_handshake_limits(dtls, cfg.max_peers, 8) != DK_OK)
+    if (dk_dtls_server_set_session_limits(dtls, cfg.max_peers,
+                                          cfg.behind_proxy ? 0 : per_address) != DK_OK ||
+        dk_dtls_server_set_handshake_limits(dtls, cfg.max_peers, cfg.behind_proxy ? 0 : 8) != DK_OK)
         die("limits");
     dk_tls_options_free(opts);
     dk_key_free(key);
@@ -340,18 +353,75 @@ static int serve(int port, bool worker, int ready_fd)
 }
 
 /* ------------------------------------------------------------ workers
- * The parent never calls dtlskit: the library seeds its random generator
- * once per process (mbedTLS's and wolfSSL's DRBGs are not fork-aware), so
- * workers forked from an initialised parent would share its state. Each
- * worker initialises the library itself. */
+ * The parent opens one SO_REUSEPORT socket per worker and keeps its copy
+ * open for its whole life; worker K serves socket K
+ * (dk_udp_server_adopt_socket()). The kernel spreads clients over the
+ * sockets of the group by hashing their addresses over the sockets in
+ * order, so a group that loses a socket (a worker that owned it died)
+ * moves clients of every worker. With the parent's copies the group never
+ * changes: a dead worker's datagrams wait in its socket for the restarted
+ * worker and the other workers' clients stay where they are. The parent
+ * needs no dtlskit call (each worker starts the library itself). */
 
 static sigset_t parent_signals, old_mask;
 static pid_t worker_pid[MAX_WORKERS + 1]; /* by worker number, 1..N; 0: not running */
+static int worker_sock[MAX_WORKERS + 1];  /* the parent's copies, by worker number */
 
-/* Forks worker `k` on `port` (0 for worker 1 at the first start: it picks
- * the port and writes it to `ready_fd`, so the port is held by a listening
- * worker from the moment it is chosen, and never probed and released). */
-static pid_t start_worker(int k, int port, int ready_fd, int other_fd)
+/* A UDP socket with SO_REUSEPORT bound to --bind (a literal, or "*": IPv6
+ * and IPv4 together where the system allows) and `port`; -1 after saying
+ * why. */
+static int open_worker_socket(int port)
+{
+    bool any = !strcmp(cfg.bind, "*");
+    char service[8];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {.ai_family = any ? AF_INET6 : AF_UNSPEC,
+                             .ai_socktype = SOCK_DGRAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    int rc = getaddrinfo(any ? NULL : cfg.bind, service, &hints, &ai);
+    if (rc != 0 && any) { /* no IPv6: IPv4 only */
+        hints.ai_family = AF_INET;
+        rc = getaddrinfo(NULL, service, &hints, &ai);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "%secho_server: --bind %s: %s\n", prefix, cfg.bind, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), on = 1, off = 0;
+    if (fd < 0 && any) {
+        freeaddrinfo(ai);
+        hints.ai_family = AF_INET;
+        if (getaddrinfo(NULL, service, &hints, &ai) != 0)
+            return -1;
+        fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    }
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0 ||
+        (ai->ai_family == AF_INET6 && any &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off) != 0) ||
+        bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        fprintf(stderr, "%secho_server: socket on port %d: %s\n", prefix, port, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    return fd;
+}
+
+static int local_port(int fd)
+{
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        return 0;
+    return ntohs(a.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&a)->sin6_port
+                                         : ((struct sockaddr_in *)&a)->sin_port);
+}
+
+/* Forks worker `k` on its socket; it writes its port to `ready_fd` once
+ * it serves (-1: nobody waits). */
+static pid_t start_worker(int k, int ready_fd, int other_fd)
 {
     fflush(NULL); /* nothing buffered may be written twice */
     pid_t parent = getpid(), pid = fork();
@@ -371,9 +441,12 @@ static pid_t start_worker(int k, int port, int ready_fd, int other_fd)
     if (getppid() != parent)
         _exit(0);
 #endif
+    for (int j = 1; j <= cfg.workers; j++)
+        if (j != k)
+            close(worker_sock[j]);
     size_t len = strlen(prefix);
     snprintf(prefix + len, sizeof prefix - len, "worker %d: ", k);
-    exit(serve(port, true, ready_fd));
+    exit(serve(0, worker_sock[k], ready_fd));
 }
 
 /* "signal 9" or "status 1". */
@@ -470,22 +543,26 @@ static int run_workers(void)
             got += n > 0 ? (size_t)n : 0;
         }
     }
-    /* Start-up: worker 1 picks the port (when --port 0), then the others
-     * join it; each says so through the pipe. A worker that cannot start
-     * (a bad secret file, say) prints why and the parent gives up. */
+    /* The sockets first (the first one picks the port when --port 0), then
+     * the workers, each saying through the pipe that it serves. A worker
+     * that cannot start (a bad secret file, say) prints why and the parent
+     * gives up. */
+    int port = cfg.port;
+    for (int k = 1; k <= cfg.workers; k++) {
+        worker_sock[k] = open_worker_socket(port);
+        if (worker_sock[k] < 0)
+            return 1;
+        port = local_port(worker_sock[k]);
+    }
     int pipefd[2];
     if (pipe(pipefd) != 0) {
         fprintf(stderr, "%secho_server: pipe: %s\n", prefix, strerror(errno));
         return 1;
     }
-    int port = cfg.port, started = 0;
+    int started = 0;
     for (int k = 1; k <= cfg.workers; k++) {
-        if (start_worker(k, port, pipefd[1], pipefd[0]) < 0)
+        if (start_worker(k, pipefd[1], pipefd[0]) < 0 || !read_ready(pipefd[0], k))
             break;
-        int p = read_ready(pipefd[0], k);
-        if (!p)
-            break;
-        port = p;
         started++;
     }
     close(pipefd[0]);
@@ -533,7 +610,7 @@ static int run_workers(void)
             say("worker %d (pid %d) died (%s), restarting\n", k, (int)pid, how);
             memmove(restarts, restarts + 1, sizeof restarts - sizeof restarts[0]);
             restarts[RESTART_LIMIT - 1] = now;
-            if (start_worker(k, port, -1, -1) < 0) {
+            if (start_worker(k, -1, -1) < 0) {
                 say("worker %d: fork: %s\n", k, strerror(errno));
                 rc = 1;
                 break;
@@ -544,6 +621,8 @@ static int run_workers(void)
     say("stopping %d workers\n", cfg.workers);
     stop_workers();
     say("workers stopped\n");
+    for (int k = 1; k <= cfg.workers; k++)
+        close(worker_sock[k]);
     explicit_bzero(master, sizeof master);
     return rc;
 }
@@ -554,6 +633,10 @@ int main(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--godot-cookies")) {
             cfg.admission = false;
+            continue;
+        }
+        if (!strcmp(a, "--behind-proxy")) {
+            cfg.behind_proxy = true;
             continue;
         }
         if (!v)
@@ -600,5 +683,5 @@ int main(int argc, char **argv)
         return run_workers();
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    return serve(cfg.port, false, -1);
+    return serve(cfg.port, -1, -1);
 }

@@ -29,7 +29,7 @@ make_secret "$work/secret.hex"
 nodes=(127.0.0.2 127.0.0.3 127.0.0.4)
 declare -A port srvpid
 for n in "${nodes[@]}"; do
-    "$b/echo_server" --port 0 --bind "$n" --seconds 90 --cert "$certs/server-chain.pem" \
+    "$b/echo_server" --port 0 --bind "$n" --behind-proxy --seconds 90 --cert "$certs/server-chain.pem" \
         --key "$certs/server.key" --secret-file "$work/secret.hex" >"$work/node-$n.out" 2>&1 &
     srvpid[$n]=$!
     pids+=("$!")

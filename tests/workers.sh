@@ -3,9 +3,10 @@
 # master secret the parent drew. 20 clients (tests/cluster_client, direct)
 # echo; both workers must get clients. At the clients' halfway mark the
 # worker with the most clients is killed with SIGKILL: the parent must say
-# so and restart it, and the clients that lose their session must resume
-# it on a worker (a new socket: the kernel places its new port anew) and
-# finish. Then SIGTERM to the parent: it and every worker must be gone
+# so and restart it, the clients of that worker, and only those (the
+# parent's copies of the sockets keep the SO_REUSEPORT group unchanged),
+# must resume their sessions on a worker (a new socket: the kernel places
+# its new port anew) and finish. Then SIGTERM to the parent: it and every worker must be gone
 # within 5 s, the parent exiting 0; no sanitizer report.
 set -u
 SECONDS=0
@@ -55,6 +56,10 @@ for w in 1 2; do
 done
 echo "$summary"
 check_failover "$most" "$resumed"
+# The parent keeps every worker's socket, so the group never changed: only
+# the dead worker's clients lost their sessions.
+[ "$(field failovers)" -eq "$most" ] ||
+    fail "$(field failovers) clients failed over; the dead worker had $most (others moved)"
 
 all=$(worker_pids | tr '\n' ' ')
 kill "$parent"
