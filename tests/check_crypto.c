@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "library.h"
 #include "testutil.h"
 
 static bool has_cap(uint32_t cap, const char *what)
@@ -354,6 +356,64 @@ START_TEST(bad_certificates)
 }
 END_TEST
 
+/* Children forked after the library started draw their own bytes: a
+ * worker per core forked from one parent must not share handshake
+ * randoms, ECDHE keys or generated keys with its siblings (mbedTLS 2.28
+ * and wolfSSL 5.5.4 keep one generator per process and do not notice
+ * forks by themselves). */
+START_TEST(forked_children_draw_their_own_bytes)
+{
+    ck_assert_dk_ok(dk_init());
+    dk_key *k = dk_key_generate_ec(DK_EC_P256, NULL);
+    ck_assert_ptr_nonnull(k);
+    dk_key_free(k);
+    enum { CHILDREN = 2, PEM_MAX = 512 };
+    struct {
+        uint8_t random[32];
+        char pem[PEM_MAX];
+    } got[CHILDREN + 1];
+    memset(got, 0, sizeof got);
+    for (int c = 0; c < CHILDREN; c++) {
+        int fds[2];
+        ck_assert_int_eq(pipe(fds), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            close(fds[0]);
+            memset(&got[0], 0, sizeof got[0]);
+            dk_key *ck = dk_key_generate_ec(DK_EC_P256, NULL);
+            char *pem = ck ? dk_key_save_to_string(ck, true, NULL) : NULL;
+            if (pem)
+                snprintf(got[0].pem, PEM_MAX, "%s", pem);
+            if (DK__BK->library->random(got[0].random, sizeof got[0].random) != DK_OK)
+                memset(got[0].random, 0, sizeof got[0].random);
+            ssize_t w = write(fds[1], &got[0], sizeof got[0]);
+            _exit(w == (ssize_t)sizeof got[0] ? 0 : 1);
+        }
+        close(fds[1]);
+        size_t have = 0;
+        while (have < sizeof got[c + 1]) {
+            ssize_t n = read(fds[0], (char *)&got[c + 1] + have, sizeof got[c + 1] - have);
+            if (n <= 0)
+                break;
+            have += (size_t)n;
+        }
+        close(fds[0]);
+        int status = 0;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        ck_assert_uint_eq(have, sizeof got[c + 1]);
+        ck_assert_ptr_nonnull(strstr(got[c + 1].pem, "PUBLIC KEY"));
+    }
+    /* The parent's next draws, after the children's. */
+    ck_assert_dk_ok(DK__BK->library->random(got[0].random, sizeof got[0].random));
+    ck_assert_str_ne(got[1].pem, got[2].pem);
+    ck_assert_mem_ne(got[1].random, got[2].random, 32);
+    ck_assert_mem_ne(got[0].random, got[1].random, 32);
+    ck_assert_mem_ne(got[0].random, got[2].random, 32);
+}
+END_TEST
+
 START_TEST(options)
 {
     dk_err err;
@@ -420,6 +480,7 @@ int main(void)
     tcase_add_test(tc, generate_keys_and_certs);
     tcase_add_test(tc, certificates);
     tcase_add_test(tc, bad_certificates);
+    tcase_add_test(tc, forked_children_draw_their_own_bytes);
     tcase_add_test(tc, options);
     suite_add_tcase(s, tc);
     printf("backend: %s (%s), caps 0x%x\n", dk_backend_name(), dk_backend_version(),

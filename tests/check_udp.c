@@ -163,6 +163,54 @@ END_TEST
 
 /* 1,000 clients on distinct 127.x.y.z source addresses, each routed to its
  * own peer and answered through it. */
+/* SO_REUSEPORT: two servers on one port (workers); a third without the
+ * option is refused; the kernel spreads 64 sources over both (all on one
+ * has probability 2^-63); once one closes, the other gets everything. */
+START_TEST(reuse_port_group)
+{
+    enum { N = 64 };
+    dk_udp_server *a = dk_udp_server_new(NULL), *b = dk_udp_server_new(NULL),
+                  *c = dk_udp_server_new(NULL);
+    ck_assert_int_eq(dk_udp_server_set_reuse_port(NULL, true), DK_ERR_INVALID);
+    ck_assert_dk_ok(dk_udp_server_set_reuse_port(a, true));
+    ck_assert_dk_ok(dk_udp_server_set_reuse_port(b, true));
+    ck_assert_dk_ok(dk_udp_server_listen(a, 0, "127.0.0.1"));
+    int port = dk_udp_server_get_local_port(a);
+    ck_assert_dk_ok(dk_udp_server_listen(b, port, "127.0.0.1"));
+    ck_assert_int_eq(dk_udp_server_listen(c, port, "127.0.0.1"), DK_ERR_ADDR_IN_USE);
+    ck_assert_dk_ok(dk_udp_server_set_max_pending_connections(a, N));
+    ck_assert_dk_ok(dk_udp_server_set_max_pending_connections(b, N));
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = tu_socket("127.0.0.1");
+        tu_sendto(fds[i], "127.0.0.1", port, "hello", 5);
+    }
+    dk_udp_stats sa, sb;
+    uint64_t end = tu_now_ms() + 5000;
+    do {
+        dk_udp_server_poll(a);
+        dk_udp_server_poll(b);
+        dk_udp_server_get_stats(a, &sa);
+        dk_udp_server_get_stats(b, &sb);
+        if (sa.pending + sb.pending < N)
+            tu_sleep_ms(1);
+    } while (sa.pending + sb.pending < N && tu_now_ms() < end);
+    printf("reuse_port: %u / %u of %d sources\n", (unsigned)sa.pending, (unsigned)sb.pending, N);
+    ck_assert_uint_eq(sa.pending + sb.pending, N);
+    ck_assert_uint_gt(sa.pending, 0);
+    ck_assert_uint_gt(sb.pending, 0);
+    dk_udp_server_free(a);
+    for (int i = 0; i < N; i++)
+        tu_sendto(fds[i], "127.0.0.1", port, "again", 5);
+    /* b's own sources send again: not new; a's sources are new to b. */
+    ck_assert(TU_POLL_UNTIL(b, (dk_udp_server_get_stats(b, &sb), sb.pending == N), 5000));
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    dk_udp_server_free(b);
+    dk_udp_server_free(c);
+}
+END_TEST
+
 START_TEST(thousand_sources)
 {
     enum { N = 1000 };
@@ -757,6 +805,7 @@ int main(void)
     tcase_add_test(tc, server_bad_input);
     tcase_add_test(tc, echo_ipv4);
     tcase_add_test(tc, thousand_sources);
+    tcase_add_test(tc, reuse_port_group);
     tcase_add_test(tc, pending_limit);
     tcase_add_test(tc, pending_expiry);
     tcase_add_test(tc, queue_overflow);

@@ -213,6 +213,16 @@ m ticket-next-key-refused openssl tests/check_core core/tickets.c \
 m secret-file-mode-unchecked openssl tests/check_cookies core/file.c \
     'else if (st.st_mode & 077)' \
     'else if (0)'
+m reuse-port-not-set openssl tests/check_udp core/udp_socket.c \
+    'if (reuse_port) {' \
+    'if (0) {'
+m mbedtls-drbg-not-reseeded-after-fork mbedtls tests/check_crypto backends/mbedtls/mbedtls_library.c \
+    'if (atomic_load_explicit(&seeded_pid, memory_order_acquire) != pid) {' \
+    'if (0) {'
+m wolfssl-rng-not-reseeded-after-fork wolfssl tests/check_crypto backends/wolfssl/wolfssl_library.c \
+    'if (seeded_pid == pid)
+        return;' \
+    'return;'
 m secret-file-owner-unchecked openssl tests/check_cookies core/file.c \
     'else if (st.st_uid != geteuid() && st.st_uid != 0)' \
     'else if (0)'

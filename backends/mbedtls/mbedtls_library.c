@@ -6,7 +6,10 @@
 #include <mbedtls/sha256.h>
 #include <mbedtls/ssl_ciphersuites.h>
 #include <mbedtls/version.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <dtlskit/dtlskit.h>
 
@@ -18,8 +21,25 @@ static mbedtls_entropy_context entropy;
 static mbedtls_ctr_drbg_context drbg;
 static char version_buf[64];
 
+/* The process the DRBG was last seeded in. A child of fork() inherits the
+ * DRBG's state: without a reseed, parent and children draw the same bytes
+ * (handshake randoms, ECDHE keys, ticket IVs, generated keys). OpenSSL 3
+ * notices forks itself; mbedTLS 2.28 does not. */
+static _Atomic pid_t seeded_pid;
+static pthread_mutex_t reseed_lock = PTHREAD_MUTEX_INITIALIZER;
+
 mbedtls_ctr_drbg_context *dk_mbed_drbg(void)
 {
+    pid_t pid = getpid();
+    if (atomic_load_explicit(&seeded_pid, memory_order_acquire) != pid) {
+        pthread_mutex_lock(&reseed_lock);
+        /* Fresh entropy, the pid as additional input. On failure the next
+         * draw tries again. */
+        if (atomic_load_explicit(&seeded_pid, memory_order_relaxed) != pid &&
+            mbedtls_ctr_drbg_reseed(&drbg, (const unsigned char *)&pid, sizeof pid) == 0)
+            atomic_store_explicit(&seeded_pid, pid, memory_order_release);
+        pthread_mutex_unlock(&reseed_lock);
+    }
     return &drbg;
 }
 
@@ -34,7 +54,9 @@ static dk_err mbed_init(void)
     if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, (const unsigned char *)pers,
                               sizeof pers - 1) != 0)
         return DK_ERR_TLS;
-    /* Reseeding is handled by the DRBG's own interval. */
+    /* Reseeding is handled by the DRBG's own interval, and after a fork by
+     * dk_mbed_drbg(). */
+    atomic_store(&seeded_pid, getpid());
     return DK_OK;
 }
 
@@ -61,7 +83,7 @@ static uint32_t mbed_caps(void)
 
 static dk_err mbed_random(void *out, size_t len)
 {
-    return mbedtls_ctr_drbg_random(&drbg, out, len) == 0 ? DK_OK : DK_ERR_TLS;
+    return mbedtls_ctr_drbg_random(dk_mbed_drbg(), out, len) == 0 ? DK_OK : DK_ERR_TLS;
 }
 
 static dk_err mbed_sha256(const void *data, size_t len, uint8_t out[32])

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfcrypt/hmac.h>
@@ -12,6 +13,10 @@
 
 static WC_RNG rng;
 static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The process `rng` was seeded in: a child of fork() inherits its state
+ * and would draw the parent's bytes (generated keys, ticket IVs, cookie
+ * secrets); wolfSSL 5.5.4 does not notice forks. Under rng_lock. */
+static pid_t seeded_pid;
 static char version_buf[48];
 
 /* A DTLS 1.2 context that only ever takes cipher lists: whether wolfSSL
@@ -25,6 +30,7 @@ static dk_err wolf_init(void)
         return DK_ERR_TLS;
     if (wc_InitRng(&rng) != 0)
         return DK_ERR_TLS;
+    seeded_pid = getpid();
     dk_wolf_hello_init();
     /* Filled here, where the core serialises the call, rather than on the
      * first version() from any thread. */
@@ -68,9 +74,22 @@ static uint32_t wolf_caps(void)
     return caps;
 }
 
+/* Seeds `rng` again from the system in a forked child; on failure it stays
+ * freed and every draw fails. Under rng_lock. */
+static void fork_check(void)
+{
+    pid_t pid = getpid();
+    if (seeded_pid == pid)
+        return;
+    wc_FreeRng(&rng);
+    if (wc_InitRng(&rng) == 0)
+        seeded_pid = pid;
+}
+
 dk_err dk_wolf_random(void *out, size_t len)
 {
     pthread_mutex_lock(&rng_lock);
+    fork_check();
     int rc = wc_RNG_GenerateBlock(&rng, out, (word32)len);
     pthread_mutex_unlock(&rng_lock);
     return rc == 0 ? DK_OK : DK_ERR_TLS;
@@ -79,6 +98,7 @@ dk_err dk_wolf_random(void *out, size_t len)
 WC_RNG *dk_wolf_rng_acquire(void)
 {
     pthread_mutex_lock(&rng_lock);
+    fork_check();
     return &rng;
 }
 
