@@ -155,6 +155,22 @@ dk_err dk_udp_server_listen(dk_udp_server *s, int port, const char *bind_address
     return DK_OK;
 }
 
+dk_err dk_udp_server_adopt_socket(dk_udp_server *s, int fd)
+{
+    if (!s)
+        return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    if (s->fd >= 0)
+        return DK_FAIL(DK_ERR_STATE, "already listening on port %d", s->port);
+    int family;
+    dk_err e = dk__sock_adopt(__func__, fd, &family);
+    if (e != DK_OK)
+        return e;
+    s->fd = fd;
+    s->family = family;
+    s->port = dk__sock_local_port(fd);
+    return DK_OK;
+}
+
 bool dk_udp_server_is_listening(const dk_udp_server *s)
 {
     return s && s->fd >= 0;

@@ -145,6 +145,31 @@ dk_err dk__sock_open(const char *func, const char *bind_address, int port, int r
     return DK_OK;
 }
 
+dk_err dk__sock_adopt(const char *func, int fd, int *family_out)
+{
+    int type = 0;
+    socklen_t tl = sizeof type;
+    if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0)
+        return dk__fail(DK_ERR_INVALID, func, "descriptor %d is not an open socket", fd);
+    dk__addr local;
+    local.len = sizeof local.u;
+    if (type != SOCK_DGRAM || getsockname(fd, &local.u.sa, &local.len) < 0 ||
+        (local.u.sa.sa_family != AF_INET && local.u.sa.sa_family != AF_INET6))
+        return dk__fail(DK_ERR_INVALID, func, "descriptor %d is not an IPv4 or IPv6 UDP socket",
+                        fd);
+    if (dk__addr_port(&local) == 0)
+        return dk__fail(DK_ERR_INVALID, func, "socket %d is not bound to a port", fd);
+    dk__addr peer;
+    peer.len = sizeof peer.u;
+    if (getpeername(fd, &peer.u.sa, &peer.len) == 0)
+        return dk__fail(DK_ERR_INVALID, func,
+                        "socket %d is connected to one peer: a server needs every source", fd);
+    if (set_nonblock_cloexec(fd) != DK_OK)
+        return dk__fail(DK_ERR_SOCKET, func, "fcntl: %s", strerror(errno));
+    *family_out = local.u.sa.sa_family;
+    return DK_OK;
+}
+
 int dk__sock_local_port(int fd)
 {
     dk__addr a;

@@ -29,6 +29,10 @@ typedef struct dk__rx {
 dk_err dk__sock_open(const char *func, const char *bind_address, int port, int remote_family,
                      bool reuse_port, int rcvbuf, int *fd_out, int *family_out);
 
+/* Checks that `fd` is a bound, unconnected IPv4 or IPv6 UDP socket and
+ * makes it non-blocking and close-on-exec. Errors recorded against `func`. */
+dk_err dk__sock_adopt(const char *func, int fd, int *family_out);
+
 int dk__sock_local_port(int fd);
 
 /* Reads up to DK__RX_BATCH datagrams into the calling thread's receive

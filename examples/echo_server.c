@@ -5,7 +5,8 @@
  *
  *   echo_server [--port N] [--bind ADDR] [--cert FILE --key FILE]
  *               [--ca FILE] [--psk HEX --psk-identity ID] [--max-peers N]
- *               [--seconds N] [--godot-cookies]
+ *               [--seconds N] [--godot-cookies] [--secret-file FILE]
+ *               [--workers N] [--name NAME]
  *
  * Without --cert/--key (and without --psk) it makes a self-signed EC P-256
  * certificate in memory and prints its SHA-256 fingerprint. --psk accepts
@@ -21,14 +22,42 @@
  * refuses a ClientHello, before any work, when N sessions (handshaking ones
  * included) exist, when one source address holds a quarter of them, or
  * when it has 8 handshakes under way. One address cannot lock others out,
- * and a peer array of N entries never overflows. */
+ * and a peer array of N entries never overflows.
+ *
+ * --secret-file FILE loads the master secret that cookies and session
+ * tickets are derived from (dk_dtls_server_load_master_secret(): 32 to 128
+ * hex digits or 16 to 64 bytes, mode 0600 or 0400): servers started with
+ * the same file, on one host or several behind a UDP load balancer, accept
+ * each other's cookies and resume each other's clients.
+ *
+ * --workers N (1 to 64) forks N worker processes that each run the server
+ * above on the same port (SO_REUSEPORT: the kernel spreads clients over
+ * them by address and port) with the same master secret: the file's, or 32
+ * random bytes the parent draws once. The parent restarts a worker that
+ * dies (giving up after 10 restarts within 10 s) and on SIGTERM or SIGINT
+ * stops them all (SIGKILL for any still running after 3 s). Workers' lines
+ * start with "worker K: "; --name NAME starts every line with "NAME: ". */
 #include <dtlskit/dtlskit.h>
+#include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+#define MAX_WORKERS       64
+#define RESTART_WINDOW_MS 10000 /* more than RESTART_LIMIT restarts in it: give up */
+#define RESTART_LIMIT     10
+#define STOP_GRACE_MS     3000 /* SIGTERM to SIGKILL */
+#define START_TIMEOUT_MS  10000
 
 static volatile sig_atomic_t stop;
 
@@ -38,19 +67,38 @@ static void on_signal(int sig)
     stop = 1;
 }
 
+/* Everything main() reads from the command line. */
+static struct {
+    int port, max_peers, seconds, workers;
+    const char *bind, *cert_file, *key_file, *ca_file, *psk_hex, *secret_file, *name;
+    bool admission;
+} cfg = {.port = 4242, .max_peers = 1024, .bind = "*", .admission = true};
+
+/* Starts every output line: "NAME: ", "worker K: ", both, or nothing. */
+static char prefix[96];
+
+static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs(prefix, stdout);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
+
 static void usage(const char *argv0)
 {
     fprintf(stderr,
             "usage: %s [--port N] [--bind ADDR] [--cert FILE --key FILE] [--ca FILE]\n"
             "          [--psk HEX --psk-identity ID] [--max-peers N] [--seconds N]\n"
-            "          [--godot-cookies]\n",
+            "          [--godot-cookies] [--secret-file FILE] [--workers N] [--name NAME]\n",
             argv0);
     exit(2);
 }
 
 static void die(const char *what)
 {
-    fprintf(stderr, "echo_server: %s: %s\n", what, dk_last_error());
+    fprintf(stderr, "%secho_server: %s: %s\n", prefix, what, dk_last_error());
     exit(1);
 }
 
@@ -93,77 +141,54 @@ static void describe(dk_dtls_peer *p, char *buf, size_t cap)
     snprintf(buf, cap, "%s port %d", ip, port);
 }
 
-int main(int argc, char **argv)
+static uint64_t now_ms(void)
 {
-    int port = 4242, max_peers = 1024, seconds = 0;
-    const char *bind = "*", *cert_file = NULL, *key_file = NULL, *ca_file = NULL;
-    const char *psk_hex = NULL;
-    bool admission = true;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--godot-cookies")) {
-            admission = false;
-            continue;
-        }
-        if (!v)
-            usage(argv[0]);
-        if (!strcmp(a, "--port"))
-            port = atoi(v);
-        else if (!strcmp(a, "--bind"))
-            bind = v;
-        else if (!strcmp(a, "--cert"))
-            cert_file = v;
-        else if (!strcmp(a, "--key"))
-            key_file = v;
-        else if (!strcmp(a, "--ca"))
-            ca_file = v;
-        else if (!strcmp(a, "--psk"))
-            psk_hex = v;
-        else if (!strcmp(a, "--psk-identity"))
-            psk_identity = v;
-        else if (!strcmp(a, "--max-peers"))
-            max_peers = atoi(v);
-        else if (!strcmp(a, "--seconds"))
-            seconds = atoi(v);
-        else
-            usage(argv[0]);
-        i++;
-    }
-    if (!cert_file != !key_file || max_peers < 1 || !psk_hex != !psk_identity)
-        usage(argv[0]);
-    if (psk_hex && !parse_hex(psk_hex, psk_key, sizeof psk_key, &psk_len)) {
-        fprintf(stderr, "echo_server: --psk wants 1 to %d bytes in hex\n", DK_PSK_KEY_MAX);
-        return 2;
-    }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
+static uint8_t master[32]; /* workers without --secret-file: drawn by the parent */
+
+/* The echo server itself, in this process. A worker shares the port and
+ * the master secret with its siblings, and writes its port to `ready_fd`
+ * once listening (-1: nobody waits). Returns the exit status. */
+static int serve(int port, bool worker, int ready_fd)
+{
     /* var dtls := DTLSServer.new()
      * var server := UDPServer.new()
      * var peers = [] */
     dk_dtls_server *dtls = dk_dtls_server_new(NULL);
     dk_udp_server *server = dk_udp_server_new(NULL);
-    dk_dtls_peer **peers = calloc((size_t)max_peers, sizeof *peers);
-    bool *up = calloc((size_t)max_peers, sizeof *up); /* handshake reported */
+    dk_dtls_peer **peers = calloc((size_t)cfg.max_peers, sizeof *peers);
+    bool *up = calloc((size_t)cfg.max_peers, sizeof *up); /* handshake reported */
     int npeers = 0;
     if (!dtls || !server || !peers || !up)
         die("start");
+    /* Before listening: a server that cannot have its secret must not take
+     * clients with cookies and tickets its siblings cannot read. */
+    if (cfg.secret_file && dk_dtls_server_load_master_secret(dtls, cfg.secret_file) != DK_OK)
+        die("loading the master secret");
+    if (!cfg.secret_file && worker &&
+        dk_dtls_server_set_master_secret(dtls, master, sizeof master) != DK_OK)
+        die("master secret");
+    if (worker && dk_udp_server_set_reuse_port(server, true) != DK_OK)
+        die("SO_REUSEPORT");
 
     /* func _ready():
      *     server.listen(4242) */
-    if (dk_udp_server_listen(server, port, bind) != DK_OK)
+    if (dk_udp_server_listen(server, port, cfg.bind) != DK_OK)
         die("listen");
     /*     var key = load("key.key") # Your private key.
      *     var cert = load("cert.crt") # Your X509 certificate. */
     dk_key *key = NULL;
     dk_cert *cert = NULL;
-    if (key_file) {
-        key = dk_key_load(key_file, NULL, false, NULL);
-        cert = dk_cert_load(cert_file, NULL);
+    if (cfg.key_file) {
+        key = dk_key_load(cfg.key_file, NULL, false, NULL);
+        cert = dk_cert_load(cfg.cert_file, NULL);
         if (!key || !cert)
             die("loading the key or certificate");
-    } else if (!psk_hex) {
+    } else if (!cfg.psk_hex) {
         key = dk_key_generate_ec(DK_EC_P256, NULL);
         cert = key ? dk_cert_generate_self_signed(key, "CN=localhost,O=dtlskit example", NULL, NULL,
                                                   NULL)
@@ -172,7 +197,7 @@ int main(int argc, char **argv)
             die("generating a certificate");
         uint8_t fp[32];
         dk_cert_get_fingerprint_sha256(cert, 0, fp);
-        printf("self-signed certificate for CN=localhost, SHA-256 fingerprint ");
+        say("self-signed certificate for CN=localhost, SHA-256 fingerprint ");
         for (int i = 0; i < 32; i++)
             printf("%02X%s", fp[i], i < 31 ? ":" : "\n");
     }
@@ -181,29 +206,36 @@ int main(int argc, char **argv)
                                : dk_tls_options_server_psk(NULL, psk_lookup, NULL, NULL);
     if (!opts)
         die("server options");
-    if (key && psk_hex && dk_tls_options_set_psk(opts, NULL, psk_lookup, NULL) != DK_OK)
+    if (key && cfg.psk_hex && dk_tls_options_set_psk(opts, NULL, psk_lookup, NULL) != DK_OK)
         die("PSK");
-    if (ca_file) {
-        dk_cert *ca = dk_cert_load(ca_file, NULL);
+    if (cfg.ca_file) {
+        dk_cert *ca = dk_cert_load(cfg.ca_file, NULL);
         if (!ca || dk_tls_options_set_client_auth(opts, DK_CLIENT_AUTH_REQUIRED, ca) != DK_OK)
             die("client CA");
         dk_cert_free(ca);
     }
     if (dk_dtls_server_setup(dtls, opts) != DK_OK)
         die("setup");
-    int per_address = max_peers / 4 > 0 ? max_peers / 4 : 1;
-    if (dk_dtls_server_set_session_limits(dtls, max_peers, per_address) != DK_OK ||
-        dk_dtls_server_set_handshake_limits(dtls, max_peers, 8) != DK_OK)
+    int per_address = cfg.max_peers / 4 > 0 ? cfg.max_peers / 4 : 1;
+    if (dk_dtls_server_set_session_limits(dtls, cfg.max_peers, per_address) != DK_OK ||
+        dk_dtls_server_set_handshake_limits(dtls, cfg.max_peers, 8) != DK_OK)
         die("limits");
     dk_tls_options_free(opts);
     dk_key_free(key);
     dk_cert_free(cert);
     /* Beyond Godot: cookie exchange inside the UDP server's poll. */
-    if (admission && dk_dtls_server_attach(dtls, server) != DK_OK)
+    if (cfg.admission && dk_dtls_server_attach(dtls, server) != DK_OK)
         die("attach");
-    printf("listening on port %d\n", dk_udp_server_get_local_port(server));
+    int bound = dk_udp_server_get_local_port(server);
+    say("listening on port %d\n", bound);
+    if (ready_fd >= 0) {
+        /* A failed write leaves the parent waiting until its timeout. */
+        if (write(ready_fd, &bound, sizeof bound) != sizeof bound)
+            fprintf(stderr, "%secho_server: cannot tell the parent\n", prefix);
+        close(ready_fd);
+    }
 
-    time_t end = seconds > 0 ? time(NULL) + seconds : 0;
+    time_t end = cfg.seconds > 0 && !worker ? time(NULL) + cfg.seconds : 0; /* parent's job */
     uint8_t buf[DK_UDP_MAX_DATAGRAM];
     while (!stop && (!end || time(NULL) < end)) {
         /* func _process(delta):
@@ -220,7 +252,8 @@ int main(int argc, char **argv)
             /* if dtls_peer.get_status() != PacketPeerDTLS.STATUS_HANDSHAKING:
              *     continue # It is normal that 50% of the connections fails
              *              # due to cookie exchange. */
-            if (dk_dtls_peer_get_status(dtls_peer) != DK_DTLS_HANDSHAKING || npeers == max_peers) {
+            if (dk_dtls_peer_get_status(dtls_peer) != DK_DTLS_HANDSHAKING ||
+                npeers == cfg.max_peers) {
                 dk_dtls_peer_free(dtls_peer);
                 continue;
             }
@@ -228,7 +261,7 @@ int main(int argc, char **argv)
              * peers.append(dtls_peer) */
             char who[80];
             describe(dtls_peer, who, sizeof who);
-            printf("peer connected: %s\n", who);
+            say("peer connected: %s\n", who);
             up[npeers] = false;
             peers[npeers++] = dtls_peer;
         }
@@ -248,10 +281,10 @@ int main(int argc, char **argv)
                 char who[80];
                 describe(p, who, sizeof who);
                 const char *id = dk_dtls_peer_get_psk_identity(p);
-                printf("handshake done: %s, %s%s%s%s%s\n", who,
-                       dk_cipher_suite_name(dk_dtls_peer_get_cipher_suite(p)),
-                       *id ? ", PSK identity \"" : "", id, *id ? "\"" : "",
-                       dk_dtls_peer_is_session_reused(p) ? ", resumed" : "");
+                say("handshake done: %s, %s%s%s%s%s\n", who,
+                    dk_cipher_suite_name(dk_dtls_peer_get_cipher_suite(p)),
+                    *id ? ", PSK identity \"" : "", id, *id ? "\"" : "",
+                    dk_dtls_peer_is_session_reused(p) ? ", resumed" : "");
                 up[i] = true;
             }
             if (st == DK_DTLS_CONNECTED || st == DK_DTLS_HANDSHAKING) {
@@ -261,9 +294,9 @@ int main(int argc, char **argv)
                         break;
                     /* print("Received message from client: ...")
                      * p.put_packet(...): here the message itself, echoed */
-                    printf("received %zu bytes: %.*s\n", n, (int)(n > 60 ? 60 : n), buf);
+                    say("received %zu bytes: %.*s\n", n, (int)(n > 60 ? 60 : n), buf);
                     if (dk_dtls_peer_put_packet(p, buf, n) != DK_OK)
-                        printf("echo failed: %s\n", dk_last_error());
+                        say("echo failed: %s\n", dk_last_error());
                 }
                 int t = dk_dtls_peer_get_timeout_ms(p);
                 if (t >= 0 && t < wait_ms)
@@ -272,8 +305,8 @@ int main(int argc, char **argv)
             }
             char who[80];
             describe(p, who, sizeof who);
-            printf("peer disconnected: %s (%s: %s)\n", who, dk_dtls_status_name(st),
-                   dk_dtls_peer_get_error_reason(p));
+            say("peer disconnected: %s (%s: %s)\n", who, dk_dtls_status_name(st),
+                dk_dtls_peer_get_error_reason(p));
             dk_dtls_peer_free(p);
             up[i] = up[npeers - 1];
             peers[i--] = peers[--npeers];
@@ -296,12 +329,276 @@ int main(int argc, char **argv)
     dk_dtls_server_stats ds;
     dk_udp_server_get_stats(server, &us);
     dk_dtls_server_get_stats(dtls, &ds);
-    printf("stats: %llu datagrams received, %llu HelloVerifyRequests sent, %llu cookies "
-           "accepted, %llu datagrams stopped by the admission filter, %llu pending dropped\n",
-           (unsigned long long)us.datagrams_received, (unsigned long long)ds.hello_verify_sent,
-           (unsigned long long)ds.cookies_accepted, (unsigned long long)us.dropped_filtered,
-           (unsigned long long)us.dropped_pending_full);
+    say("stats: %llu datagrams received, %llu HelloVerifyRequests sent, %llu cookies "
+        "accepted, %llu datagrams stopped by the admission filter, %llu pending dropped\n",
+        (unsigned long long)us.datagrams_received, (unsigned long long)ds.hello_verify_sent,
+        (unsigned long long)ds.cookies_accepted, (unsigned long long)us.dropped_filtered,
+        (unsigned long long)us.dropped_pending_full);
     dk_dtls_server_free(dtls);
     dk_udp_server_free(server);
     return 0;
+}
+
+/* ------------------------------------------------------------ workers
+ * The parent never calls dtlskit: the library seeds its random generator
+ * once per process (mbedTLS's and wolfSSL's DRBGs are not fork-aware), so
+ * workers forked from an initialised parent would share its state. Each
+ * worker initialises the library itself. */
+
+static sigset_t parent_signals, old_mask;
+static pid_t worker_pid[MAX_WORKERS + 1]; /* by worker number, 1..N; 0: not running */
+
+/* Forks worker `k` on `port` (0 for worker 1 at the first start: it picks
+ * the port and writes it to `ready_fd`, so the port is held by a listening
+ * worker from the moment it is chosen, and never probed and released). */
+static pid_t start_worker(int k, int port, int ready_fd, int other_fd)
+{
+    fflush(NULL); /* nothing buffered may be written twice */
+    pid_t parent = getpid(), pid = fork();
+    if (pid != 0) {
+        if (pid > 0)
+            worker_pid[k] = pid;
+        return pid;
+    }
+    if (other_fd >= 0)
+        close(other_fd);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
+#ifdef __linux__
+    /* A parent killed by SIGKILL cannot stop its workers: the kernel does. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        _exit(0);
+#endif
+    size_t len = strlen(prefix);
+    snprintf(prefix + len, sizeof prefix - len, "worker %d: ", k);
+    exit(serve(port, true, ready_fd));
+}
+
+/* "signal 9" or "status 1". */
+static void describe_exit(int status, char *buf, size_t cap)
+{
+    if (WIFSIGNALED(status))
+        snprintf(buf, cap, "signal %d", WTERMSIG(status));
+    else
+        snprintf(buf, cap, "status %d", WEXITSTATUS(status));
+}
+
+static int worker_number(pid_t pid)
+{
+    for (int k = 1; k <= cfg.workers; k++)
+        if (worker_pid[k] == pid)
+            return k;
+    return 0;
+}
+
+/* SIGTERM to every worker, SIGKILL to those still running after
+ * STOP_GRACE_MS; every one is reaped. */
+static void stop_workers(void)
+{
+    for (int k = 1; k <= cfg.workers; k++)
+        if (worker_pid[k] > 0)
+            kill(worker_pid[k], SIGTERM);
+    uint64_t deadline = now_ms() + STOP_GRACE_MS;
+    int left = 0;
+    for (;;) {
+        pid_t pid;
+        int status;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            int k = worker_number(pid);
+            if (k)
+                worker_pid[k] = 0;
+        }
+        left = 0;
+        for (int k = 1; k <= cfg.workers; k++)
+            left += worker_pid[k] > 0;
+        uint64_t now = now_ms();
+        if (!left || now >= deadline)
+            break;
+        /* SIGCHLD is blocked: wait for it, or for the deadline. */
+        uint64_t ms = deadline - now < 100 ? deadline - now : 100;
+        struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)ms * 1000000L};
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        sigtimedwait(&chld, NULL, &ts);
+    }
+    for (int k = 1; k <= cfg.workers; k++) {
+        if (worker_pid[k] <= 0)
+            continue;
+        say("worker %d (pid %d) still running after %d ms: SIGKILL\n", k, (int)worker_pid[k],
+            STOP_GRACE_MS);
+        kill(worker_pid[k], SIGKILL);
+        waitpid(worker_pid[k], NULL, 0);
+        worker_pid[k] = 0;
+    }
+}
+
+/* Waits up to START_TIMEOUT_MS for worker `k`'s port on `fd`; 0 when the
+ * worker died (its reason is in its output) or said nothing. */
+static int read_ready(int fd, int k)
+{
+    for (int waited = 0; waited < START_TIMEOUT_MS; waited += 100) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int port = 0;
+        if (poll(&pfd, 1, 100) == 1)
+            return read(fd, &port, sizeof port) == sizeof port ? port : 0;
+        if (waitpid(worker_pid[k], NULL, WNOHANG) == worker_pid[k]) {
+            worker_pid[k] = 0;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int run_workers(void)
+{
+    /* Signals are taken with sigtimedwait() only, never in a handler. */
+    sigemptyset(&parent_signals);
+    sigaddset(&parent_signals, SIGCHLD);
+    sigaddset(&parent_signals, SIGTERM);
+    sigaddset(&parent_signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &parent_signals, &old_mask);
+    if (!cfg.secret_file) {
+        for (size_t got = 0; got < sizeof master;) {
+            ssize_t n = getrandom(master + got, sizeof master - got, 0);
+            if (n < 0 && errno != EINTR) {
+                fprintf(stderr, "%secho_server: getrandom: %s\n", prefix, strerror(errno));
+                return 1;
+            }
+            got += n > 0 ? (size_t)n : 0;
+        }
+    }
+    /* Start-up: worker 1 picks the port (when --port 0), then the others
+     * join it; each says so through the pipe. A worker that cannot start
+     * (a bad secret file, say) prints why and the parent gives up. */
+    int pipefd[2];
+    if (pipe(pipefd) != 0) {
+        fprintf(stderr, "%secho_server: pipe: %s\n", prefix, strerror(errno));
+        return 1;
+    }
+    int port = cfg.port, started = 0;
+    for (int k = 1; k <= cfg.workers; k++) {
+        if (start_worker(k, port, pipefd[1], pipefd[0]) < 0)
+            break;
+        int p = read_ready(pipefd[0], k);
+        if (!p)
+            break;
+        port = p;
+        started++;
+    }
+    close(pipefd[0]);
+    close(pipefd[1]);
+    if (started < cfg.workers) {
+        fprintf(stderr, "%secho_server: worker %d did not start\n", prefix, started + 1);
+        stop_workers();
+        return 1;
+    }
+    for (int k = 1; k <= cfg.workers; k++)
+        say("worker %d (pid %d) started\n", k, (int)worker_pid[k]);
+    say("listening on port %d\n", port);
+
+    uint64_t restarts[RESTART_LIMIT] = {0}; /* when the last ones happened, oldest first */
+    uint64_t end = cfg.seconds > 0 ? now_ms() + (uint64_t)cfg.seconds * 1000u : 0;
+    int rc = 0;
+    while (rc == 0) {
+        uint64_t now = now_ms();
+        if (end && now >= end)
+            break;
+        uint64_t ms = end ? end - now : 1000;
+        if (ms > 1000)
+            ms = 1000;
+        struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
+                              .tv_nsec = (long)(ms % 1000) * 1000000L};
+        int sig = sigtimedwait(&parent_signals, NULL, &ts);
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+        pid_t pid;
+        int status;
+        while (rc == 0 && (pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            int k = worker_number(pid);
+            if (!k)
+                continue;
+            worker_pid[k] = 0;
+            char how[32];
+            describe_exit(status, how, sizeof how);
+            now = now_ms();
+            if (restarts[0] && now - restarts[0] < RESTART_WINDOW_MS) {
+                say("worker %d (pid %d) died (%s); %d restarts within %d s, giving up\n", k,
+                    (int)pid, how, RESTART_LIMIT, RESTART_WINDOW_MS / 1000);
+                rc = 1;
+                break;
+            }
+            say("worker %d (pid %d) died (%s), restarting\n", k, (int)pid, how);
+            memmove(restarts, restarts + 1, sizeof restarts - sizeof restarts[0]);
+            restarts[RESTART_LIMIT - 1] = now;
+            if (start_worker(k, port, -1, -1) < 0) {
+                say("worker %d: fork: %s\n", k, strerror(errno));
+                rc = 1;
+                break;
+            }
+            say("worker %d (pid %d) started\n", k, (int)worker_pid[k]);
+        }
+    }
+    say("stopping %d workers\n", cfg.workers);
+    stop_workers();
+    say("workers stopped\n");
+    explicit_bzero(master, sizeof master);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--godot-cookies")) {
+            cfg.admission = false;
+            continue;
+        }
+        if (!v)
+            usage(argv[0]);
+        if (!strcmp(a, "--port"))
+            cfg.port = atoi(v);
+        else if (!strcmp(a, "--bind"))
+            cfg.bind = v;
+        else if (!strcmp(a, "--cert"))
+            cfg.cert_file = v;
+        else if (!strcmp(a, "--key"))
+            cfg.key_file = v;
+        else if (!strcmp(a, "--ca"))
+            cfg.ca_file = v;
+        else if (!strcmp(a, "--psk"))
+            cfg.psk_hex = v;
+        else if (!strcmp(a, "--psk-identity"))
+            psk_identity = v;
+        else if (!strcmp(a, "--max-peers"))
+            cfg.max_peers = atoi(v);
+        else if (!strcmp(a, "--seconds"))
+            cfg.seconds = atoi(v);
+        else if (!strcmp(a, "--secret-file"))
+            cfg.secret_file = v;
+        else if (!strcmp(a, "--workers"))
+            cfg.workers = atoi(v);
+        else if (!strcmp(a, "--name"))
+            cfg.name = v;
+        else
+            usage(argv[0]);
+        i++;
+    }
+    if (!cfg.cert_file != !cfg.key_file || cfg.max_peers < 1 || !cfg.psk_hex != !psk_identity ||
+        (cfg.workers && (cfg.workers < 1 || cfg.workers > MAX_WORKERS)))
+        usage(argv[0]);
+    if (cfg.psk_hex && !parse_hex(cfg.psk_hex, psk_key, sizeof psk_key, &psk_len)) {
+        fprintf(stderr, "echo_server: --psk wants 1 to %d bytes in hex\n", DK_PSK_KEY_MAX);
+        return 2;
+    }
+    if (cfg.name)
+        snprintf(prefix, sizeof prefix, "%s: ", cfg.name);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (cfg.workers)
+        return run_workers();
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    return serve(cfg.port, false, -1);
 }

@@ -2,10 +2,13 @@
 # Shared by scripts/demo, scripts/check and scripts/bench: dependency
 # installation and the autotools bootstrap. Sourced, not run.
 
-# Debian/Ubuntu packages the project builds and tests with.
+# Debian/Ubuntu packages the project builds and tests with. nginx's UDP
+# proxy is tests/cluster.sh's load balancer (the test runs its own
+# instance; on a machine with systemd the package also starts the system's
+# nginx on port 80).
 DK_PACKAGES="build-essential autoconf automake libtool pkg-config check \
 libssl-dev openssl libmbedtls-dev libwolfssl-dev gnutls-bin valgrind \
-clang libclang-rt-14-dev iproute2 libcoap3-bin"
+clang libclang-rt-14-dev iproute2 libcoap3-bin nginx libnginx-mod-stream"
 
 # Backends whose implementation passes the conformance suite; scripts/check
 # tests each of them whose library is installed.

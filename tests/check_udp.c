@@ -1,10 +1,13 @@
 /* UDP layer: dk_udp_server and dk_udp_peer over loopback. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -208,6 +211,170 @@ START_TEST(reuse_port_group)
         close(fds[i]);
     dk_udp_server_free(b);
     dk_udp_server_free(c);
+}
+END_TEST
+
+/* A bound UDP socket made elsewhere (socket activation, a parent that
+ * keeps its workers' sockets). */
+static int bound_udp(const char *ip, int port, bool reuse)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_ge(fd, 0);
+    int on = 1;
+    if (reuse)
+        ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on), 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static int local_port(int fd)
+{
+    struct sockaddr_in a;
+    socklen_t l = sizeof a;
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &l), 0);
+    return ntohs(a.sin_port);
+}
+
+/* Takes the pending connections of `s` whose payload is "id K", marking
+ * seen[K], until `want` were taken or `ms` passed (one pass at least). */
+static int drain_sources(dk_udp_server *s, int n, bool *seen, int want, int ms)
+{
+    int got = 0;
+    uint64_t end = tu_now_ms() + (uint64_t)ms;
+    do {
+        dk_udp_server_poll(s);
+        dk_udp_peer *p;
+        while ((p = dk_udp_server_take_connection(s, NULL)) != NULL) {
+            char buf[32];
+            size_t len = 0;
+            int id = -1;
+            ck_assert_dk_ok(dk_udp_peer_get_packet(p, buf, sizeof buf - 1, &len));
+            buf[len] = '\0';
+            ck_assert_int_eq(sscanf(buf, "id %d", &id), 1);
+            ck_assert(id >= 0 && id < n);
+            seen[id] = true;
+            got++;
+            dk_udp_peer_free(p);
+        }
+        if (got < want)
+            tu_sleep_ms(1);
+    } while (got < want && tu_now_ms() < end);
+    return got;
+}
+
+START_TEST(adopt_socket)
+{
+    dk_udp_server *s = dk_udp_server_new(NULL);
+    /* Bad descriptors stay the caller's. */
+    ck_assert_int_eq(dk_udp_server_adopt_socket(NULL, 0), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_server_adopt_socket(s, -1), DK_ERR_INVALID);
+    int tcp = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(dk_udp_server_adopt_socket(s, tcp), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "not an IPv4 or IPv6 UDP socket"));
+    int unbound = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_eq(dk_udp_server_adopt_socket(s, unbound), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "not bound"));
+    int conn = bound_udp("127.0.0.1", 0, false);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    ck_assert_int_eq(connect(conn, (struct sockaddr *)&to, sizeof to), 0);
+    ck_assert_int_eq(dk_udp_server_adopt_socket(s, conn), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "connected"));
+    int pipefd[2];
+    ck_assert_int_eq(pipe(pipefd), 0);
+    ck_assert_int_eq(dk_udp_server_adopt_socket(s, pipefd[0]), DK_ERR_INVALID);
+    ck_assert(!dk_udp_server_is_listening(s));
+    ck_assert_int_ne(fcntl(tcp, F_GETFD), -1); /* not closed by the refusals */
+    close(tcp);
+    close(unbound);
+    close(conn);
+    close(pipefd[0]);
+    close(pipefd[1]);
+
+    /* A good one: listening on its port, echoing. */
+    int fd = bound_udp("127.0.0.1", 0, false);
+    ck_assert_dk_ok(dk_udp_server_adopt_socket(s, fd));
+    ck_assert(dk_udp_server_is_listening(s));
+    ck_assert_int_eq(dk_udp_server_get_local_port(s), local_port(fd));
+    ck_assert_int_eq(dk_udp_server_get_fd(s), fd);
+    ck_assert(fcntl(fd, F_GETFL) & O_NONBLOCK);
+    ck_assert_int_eq(dk_udp_server_adopt_socket(s, fd), DK_ERR_STATE);
+    dk_udp_peer *c = client_to("127.0.0.1", dk_udp_server_get_local_port(s));
+    ck_assert_dk_ok(dk_udp_peer_put_packet(c, "ping", 4));
+    dk_udp_peer *p = take(s);
+    char buf[16];
+    size_t n = 0;
+    ck_assert_dk_ok(dk_udp_peer_get_packet(p, buf, sizeof buf, &n));
+    ck_assert_uint_eq(n, 4);
+    dk_udp_peer_free(p);
+    dk_udp_peer_free(c);
+    dk_udp_server_free(s);
+    ck_assert_int_eq(fcntl(fd, F_GETFD), -1); /* the server closed it */
+}
+END_TEST
+
+/* The point of adopting: a parent keeps a copy of each worker's socket in
+ * an SO_REUSEPORT group. When worker A exits, its socket stays in the group,
+ * datagrams for A's sources wait in it, the restarted A' gets them, and
+ * worker B never sees A's sources (with its own socket closed, B would). */
+START_TEST(adopted_sockets_keep_the_group)
+{
+    enum { N = 64 };
+    int fa = bound_udp("127.0.0.1", 0, true);
+    int port = local_port(fa);
+    int fb = bound_udp("127.0.0.1", port, true);
+    dk_udp_server *a = dk_udp_server_new(NULL), *b = dk_udp_server_new(NULL);
+    ck_assert_dk_ok(dk_udp_server_adopt_socket(a, dup(fa)));
+    ck_assert_dk_ok(dk_udp_server_adopt_socket(b, dup(fb)));
+    ck_assert_dk_ok(dk_udp_server_set_max_pending_connections(a, N));
+    ck_assert_dk_ok(dk_udp_server_set_max_pending_connections(b, N));
+    int fds[N];
+    char msg[16];
+    for (int i = 0; i < N; i++) {
+        fds[i] = tu_socket("127.0.0.1");
+        int len = snprintf(msg, sizeof msg, "id %d", i);
+        tu_sendto(fds[i], "127.0.0.1", port, msg, (size_t)len);
+    }
+    bool on_a[N] = {false}, on_b[N] = {false};
+    int na = 0, nb = 0;
+    uint64_t end = tu_now_ms() + 5000;
+    while (na + nb < N && tu_now_ms() < end) {
+        na += drain_sources(a, N, on_a, 0, 0);
+        nb += drain_sources(b, N, on_b, 0, 0);
+        tu_sleep_ms(1);
+    }
+    ck_assert_int_eq(na + nb, N);
+    ck_assert_int_gt(na, 0);
+    ck_assert_int_gt(nb, 0);
+    /* Worker A exits: its copy closes, the parent's stays in the group. */
+    dk_udp_server_free(a);
+    for (int i = 0; i < N; i++) {
+        int len = snprintf(msg, sizeof msg, "id %d", i);
+        tu_sendto(fds[i], "127.0.0.1", port, msg, (size_t)len);
+    }
+    /* B gets its own sources again (freed peers are forgotten), none of A's. */
+    bool again_b[N] = {false}, again_a[N] = {false};
+    ck_assert_int_eq(drain_sources(b, N, again_b, nb + 1, 300), nb);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(again_b[i], on_b[i]);
+    /* The restarted A' adopts the parent's socket: A's datagrams waited. */
+    dk_udp_server *a2 = dk_udp_server_new(NULL);
+    ck_assert_dk_ok(dk_udp_server_set_max_pending_connections(a2, N));
+    ck_assert_dk_ok(dk_udp_server_adopt_socket(a2, dup(fa)));
+    ck_assert_int_eq(drain_sources(a2, N, again_a, na, 3000), na);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(again_a[i], on_a[i]);
+    printf("adopted sockets: %d / %d sources; after a restart of A, A' got its %d back, B "
+           "none of them\n",
+           na, nb, na);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    dk_udp_server_free(a2);
+    dk_udp_server_free(b);
+    close(fa);
+    close(fb);
 }
 END_TEST
 
@@ -806,6 +973,8 @@ int main(void)
     tcase_add_test(tc, echo_ipv4);
     tcase_add_test(tc, thousand_sources);
     tcase_add_test(tc, reuse_port_group);
+    tcase_add_test(tc, adopt_socket);
+    tcase_add_test(tc, adopted_sockets_keep_the_group);
     tcase_add_test(tc, pending_limit);
     tcase_add_test(tc, pending_expiry);
     tcase_add_test(tc, queue_overflow);

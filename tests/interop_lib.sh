@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# Shared by tests/interop_openssl.sh, interop_psk.sh and interop_resume.sh
-# (sourced): a scratch folder, third-party servers and readers that are
-# killed and reaped at exit, failing with every output shown, and the
-# openssl s_server / gnutls-serv start-up each script needs.
+# Shared by tests/interop_openssl.sh, interop_psk.sh, interop_resume.sh and
+# cluster_lib.sh (sourced): a scratch folder, third-party servers and
+# readers that are killed and reaped at exit, failing with every output
+# shown, and the openssl s_server / gnutls-serv start-up each script needs.
 work=$(mktemp -d)
 pids=() # third-party processes and coprocess readers: killed and reaped
 # reap PID...: SIGTERM, then wait (each is bounded by `timeout`).

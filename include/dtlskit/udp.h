@@ -76,6 +76,18 @@ DK_API void dk_udp_server_free(dk_udp_server *server);
  *  bind_address). */
 DK_API dk_err dk_udp_server_listen(dk_udp_server *server, int port, const char *bind_address);
 
+/** Listens on a UDP socket opened and bound elsewhere: inherited from a
+ *  parent process or handed over by systemd socket activation. The server
+ *  owns `fd` once this succeeds (it is made non-blocking and close-on-exec,
+ *  and closed by dk_udp_server_stop() and _free()); on failure it stays the
+ *  caller's. A parent that keeps its own copy of each worker's socket
+ *  (SO_REUSEPORT group) keeps the group unchanged when a worker dies:
+ *  datagrams wait in the socket for the restarted worker, and no other
+ *  worker's clients move (see docs/DEPLOYMENT.md). Errors: DK_ERR_INVALID
+ *  (not an open, bound, unconnected IPv4/IPv6 UDP socket), DK_ERR_STATE
+ *  (already listening). */
+DK_API dk_err dk_udp_server_adopt_socket(dk_udp_server *server, int fd);
+
 /** Allows several processes to listen on the same port (SO_REUSEPORT), for
  *  workers that share a cookie secret. Call before listen. */
 DK_API dk_err dk_udp_server_set_reuse_port(dk_udp_server *server, bool enable);
