@@ -1,7 +1,8 @@
 /* Benchmark server on dtlskit: the DTLS echo server of bench/PROTOCOL.md.
  *
  *   dk_server --port N --cert FILE --key FILE [--mtu BYTES]
- *             [--loop server|seed] [--batch on|off]
+ *             [--loop server|seed] [--batch on|off] [--reuse-port]
+ *             [--master-secret HEX | --master-secret-file PATH]
  *
  * --loop server (default): the accept loop plus dk_dtls_server_poll(), whose
  * cost follows the active sessions; --loop seed: Godot's loop, which polls
@@ -10,7 +11,15 @@
  * protocol's six (bench/PROTOCOL.md): HelloVerifyRequests queued, datagrams
  * that left the socket, datagrams that did not (send errors), datagrams
  * received, and the handshakes counted that resumed a session (RFC 5077
- * ticket; counted with the handshake, so they are part of HANDSHAKES). */
+ * ticket; counted with the handshake, so they are part of HANDSHAKES).
+ *
+ * Workers (bench/PROTOCOL.md, "Several processes on one port"): with
+ * --reuse-port several dk_server processes listen on one port (the first
+ * may take --port 0, the others the port it printed) and the kernel spreads
+ * clients over them by address and port; --master-secret (32 to 128 hex
+ * digits) or --master-secret-file gives them the same cookie and ticket
+ * keys, so that any of them accepts a cookie or ticket another one made. */
+#include <ctype.h>
 #include <dtlskit/dtlskit.h>
 #include <poll.h>
 #include <signal.h>
@@ -78,11 +87,35 @@ static bool serve(dk_dtls_peer *p, uint8_t *buf, size_t cap)
     return true;
 }
 
+/* Hex digits to bytes; returns the length, 0 if `hex` is not an even
+ * number of hex digits fitting `cap`. */
+static size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = strlen(hex);
+    if (n % 2 || n / 2 > cap)
+        return 0;
+    for (size_t i = 0; i < n; i += 2) {
+        if (!isxdigit((unsigned char)hex[i]) || !isxdigit((unsigned char)hex[i + 1]))
+            return 0;
+        char pair[3] = {hex[i], hex[i + 1], 0};
+        out[i / 2] = (uint8_t)strtoul(pair, NULL, 16);
+    }
+    return n / 2;
+}
+
 int main(int argc, char **argv)
 {
     int port = 0, mtu = 1280;
+    bool reuse_port = false;
     const char *cert_file = NULL, *key_file = NULL, *loop = "server", *batch = "on";
-    for (int i = 1; i + 1 < argc; i += 2) {
+    const char *secret_hex = NULL, *secret_file = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--reuse-port")) {
+            reuse_port = true;
+            continue;
+        }
+        if (i + 1 == argc)
+            break;
         if (!strcmp(argv[i], "--port"))
             port = atoi(argv[i + 1]);
         else if (!strcmp(argv[i], "--cert"))
@@ -95,11 +128,19 @@ int main(int argc, char **argv)
             loop = argv[i + 1];
         else if (!strcmp(argv[i], "--batch"))
             batch = argv[i + 1];
+        else if (!strcmp(argv[i], "--master-secret"))
+            secret_hex = argv[i + 1];
+        else if (!strcmp(argv[i], "--master-secret-file"))
+            secret_file = argv[i + 1];
+        i++;
     }
-    if (!cert_file || !key_file) {
+    uint8_t secret[64];
+    size_t secret_len = secret_hex ? unhex(secret_hex, secret, sizeof secret) : 0;
+    if (!cert_file || !key_file || (secret_hex && secret_len < 16) || (secret_hex && secret_file)) {
         fprintf(stderr,
                 "usage: %s --port N --cert FILE --key FILE [--mtu N] "
-                "[--loop server|seed] [--batch on|off]\n",
+                "[--loop server|seed] [--batch on|off] [--reuse-port] "
+                "[--master-secret HEX(32-128 digits) | --master-secret-file PATH]\n",
                 argv[0]);
         return 2;
     }
@@ -118,6 +159,9 @@ int main(int argc, char **argv)
         dk_dtls_server_set_session_limits(dtls, 0, 0) != DK_OK ||
         dk_udp_server_set_recv_buffer_size(udp, 8 << 20) != DK_OK ||
         dk_udp_server_set_max_pending_connections(udp, 4096) != DK_OK ||
+        dk_udp_server_set_reuse_port(udp, reuse_port) != DK_OK ||
+        (secret_len && dk_dtls_server_set_master_secret(dtls, secret, secret_len) != DK_OK) ||
+        (secret_file && dk_dtls_server_load_master_secret(dtls, secret_file) != DK_OK) ||
         dk_udp_server_listen(udp, port, "127.0.0.1") != DK_OK ||
         dk_dtls_server_attach(dtls, udp) != DK_OK ||
         dk_udp_server_set_send_batching(udp, !strcmp(batch, "on")) != DK_OK) {

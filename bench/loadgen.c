@@ -2,7 +2,7 @@
  * concurrent DTLS clients (dtlskit, one process, non-blocking, epoll), or
  * raw UDP sockets for the raw echo baseline.
  *
- *   loadgen --port N --mode handshake --clients C --seconds S [--resume]
+ *   loadgen --port N --mode handshake --clients C --seconds S [--resume] [--drain]
  *   loadgen --port N --mode echo --sessions N --size B --window W --seconds S [--raw]
  *   loadgen --port N --mode idle --sessions N --seconds S [--forget]
  *   loadgen --port N --mode flood --sources K --clients C --seconds S [--raw]
@@ -12,12 +12,18 @@
  *   (RFC 5077 ticket) of its previous connection and offers it on the next
  *   one, so the first connection of a slot, and any after a failure or
  *   without a ticket, is a full handshake and the others resume; the result
- *   line then counts them ("resumed R full F", appended). echo: N
+ *   line then counts them ("resumed R full F", appended). --drain: after
+ *   S seconds no new handshake starts and those in flight get up to 10 s
+ *   more to finish, so that the server is left with none half done (a
+ *   measurement between two quiet points). echo: N
  *   sessions, each keeping W datagrams of B bytes in flight. idle:
  *   establishes N sessions (64 handshakes at a time), prints
  *   "established N", holds them S seconds. flood: K sockets on distinct
  *   127.4.x.y addresses send a real ClientHello without cookie (--raw: the
  *   same number of bytes) as fast as they can while C clients handshake.
+ * --port may list several ports ("--port 4433,4434", DTLS clients only):
+ *   connection k goes to the (k mod n)th, for servers that each have a port
+ *   of their own (the control of several workers sharing one port).
  * Clients do not verify the server (their cost is not what is measured).
  * Prints one result line at the end. Every loop is bounded by --seconds. */
 #include <arpa/inet.h>
@@ -42,6 +48,8 @@ static uint64_t now_ms(void)
 }
 
 static int port;
+/* --port A,B...: the DTLS clients' ports, taken in turn (ports[0] == port). */
+static int ports[8], nports = 1;
 static dk_tls_options *opts;
 static int ep;
 /* --forget: each client binds its own address and port (127.0.(10 + i /
@@ -52,6 +60,8 @@ static bool forget;
 static int started;
 /* --resume (handshake mode): offer each slot's previous session. */
 static bool resume;
+/* --drain (handshake mode): finish the handshakes in flight at the end. */
+static bool drain;
 /* The host name every client connects with: none (no SNI; the clients do
  * not verify the server). A session is offered only to the name it came
  * from, so this is the same for every connection ("" both ways). */
@@ -87,8 +97,9 @@ static void start_dtls(client *c)
         if (!udp || dk_udp_peer_bind(udp, 20000 + started % 40000, ip, 0) != DK_OK)
             die("bind");
     }
+    int to = nports > 1 ? ports[started % nports] : port;
     started++;
-    if (!udp || dk_udp_peer_connect_to_host(udp, "127.0.0.1", port) != DK_OK)
+    if (!udp || dk_udp_peer_connect_to_host(udp, "127.0.0.1", to) != DK_OK)
         die("connect_to_host");
     c->p = dk_dtls_peer_new(NULL);
     if (!c->p)
@@ -198,6 +209,21 @@ static void run_handshakes(int nclients, int seconds)
         for (int i = 0; i < nclients; i++) /* timers */
             if (dk_dtls_peer_get_timeout_ms(cs[i].p) == 0)
                 step_handshake(&cs[i], true);
+    }
+    /* --drain: the clients still handshaking finish, none replaced. */
+    uint64_t grace = now_ms() + 10000;
+    for (int open = nclients; drain && open && now_ms() < grace;) {
+        int n = wait_events(5, ev, 256);
+        for (int i = 0; i < n; i++)
+            step_handshake(ev[i].data.ptr, false);
+        open = 0;
+        for (int i = 0; i < nclients; i++) {
+            if (!cs[i].p)
+                continue;
+            if (dk_dtls_peer_get_timeout_ms(cs[i].p) == 0)
+                step_handshake(&cs[i], false);
+            open += cs[i].p != NULL;
+        }
     }
     for (int i = 0; i < nclients; i++) {
         stop_dtls(&cs[i], false);
@@ -366,11 +392,13 @@ static size_t capture_hello(uint8_t *out, size_t cap)
     if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
         getsockname(fd, (struct sockaddr *)&a, &l) < 0)
         exit(1);
-    int saved = port;
+    int saved = port, saved_n = nports;
     port = ntohs(a.sin_port);
+    nports = 1;
     client c;
     start_dtls(&c);
     port = saved;
+    nports = saved_n;
     struct pollfd p = {.fd = fd, .events = POLLIN};
     ssize_t n = poll(&p, 1, 2000) > 0 ? recv(fd, out, cap, 0) : -1;
     stop_dtls(&c, false);
@@ -469,9 +497,24 @@ int main(int argc, char **argv)
             resume = true;
             continue;
         }
-        if (!strcmp(a, "--port"))
-            port = atoi(v);
-        else if (!strcmp(a, "--mode"))
+        if (!strcmp(a, "--drain")) {
+            drain = true;
+            continue;
+        }
+        if (!strcmp(a, "--port")) {
+            /* One port or a comma-separated list of up to 8; anything else
+             * leaves port 0, refused below. */
+            const char *q = v;
+            char *end = NULL;
+            bool ok = true;
+            for (nports = 0; q && nports < 8; nports++) {
+                long n = strtol(q, &end, 10);
+                ok = ok && end != q && n > 0 && n < 65536;
+                ports[nports] = (int)n;
+                q = *end == ',' ? end + 1 : NULL;
+            }
+            port = ok && !q && !*end ? ports[0] : 0;
+        } else if (!strcmp(a, "--mode"))
             mode = v;
         else if (!strcmp(a, "--clients"))
             clients = atoi(v);
@@ -488,7 +531,7 @@ int main(int argc, char **argv)
         i++;
     }
     if (!mode || port <= 0 || size < 1 || size > 2000 || seconds < 1 || seconds > 600 ||
-        (resume && strcmp(mode, "handshake") != 0)) {
+        ((resume || drain) && strcmp(mode, "handshake") != 0)) {
         fprintf(stderr, "usage: see the top of bench/loadgen.c\n");
         return 2;
     }
