@@ -230,6 +230,44 @@ m secret-file-owner-unchecked openssl tests/check_cookies core/file.c \
     'else if (st.st_uid != geteuid() && st.st_uid != 0)' \
     'else if (0)'
 
+# ------------------------------------------------ Godot Variant decoding
+m variant-depth-unbounded openssl tests/check_variant:strict core/variant_decode.c \
+    'if (depth + 1 > DK_VARIANT_MAX_DEPTH)' \
+    'if (0)'
+m variant-string-length-unchecked openssl tests/check_variant:strict core/variant_decode.c \
+    'if (left(d) < n)
+        return BAD(d, at, "a string' \
+    'if (0)
+        return BAD(d, at, "a string'
+m variant-count-unbounded openssl tests/check_variant:strict core/variant_decode.c \
+    'if (n > left(d) / per)' \
+    'if (0)'
+m variant-packed-count-unbounded openssl tests/check_variant:strict core/variant_decode.c \
+    'if (n > left(d) / es)' \
+    'if (0)'
+m variant-padding-unchecked openssl tests/check_variant:strict core/variant_decode.c \
+    'if (d->in[at + n + i])' \
+    'if (0)'
+m variant-trailing-bytes-accepted openssl tests/check_variant:codec core/variant_decode.c \
+    'if (d.off != len)' \
+    'if (0)'
+m variant-utf8-unchecked openssl tests/check_variant:strict core/variant_decode.c \
+    'if (bad < chars)' \
+    'if (0)'
+m variant-repeated-keys-in-large-dictionaries openssl tests/check_variant:strict \
+    core/variant_decode.c \
+    'if (dk__var_same_key(e, k)) {' \
+    'if (0) {'
+m variant-typed-elements-unchecked openssl tests/check_variant:strict core/variant_decode.c \
+    'if (want == DK_VAR_NIL || want == got)' \
+    'if (1)'
+m variant-unknown-flags-accepted openssl tests/check_variant:strict core/variant_decode.c \
+    'if (flags & ~allowed)' \
+    'if (0)'
+m get-var-bad-call-takes-a-packet openssl tests/check_variant:peers core/variant_peer.c \
+    'if (version != DK_VAR_GODOT4 && version != DK_VAR_GODOT3)' \
+    'if (0)'
+
 # ---------------------------------------------------------------- run
 available() {
     case "$1" in

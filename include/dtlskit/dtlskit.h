@@ -8,6 +8,7 @@
  *   crypto.h  dk_key, dk_cert, dk_tls_options
  *   udp.h     dk_udp_server, dk_udp_peer
  *   dtls.h    dk_dtls_server, dk_dtls_peer
+ *   variant.h dk_variant (Godot's Variant serialization), put_var/get_var
  */
 #ifndef DTLSKIT_H
 #define DTLSKIT_H
@@ -19,6 +20,7 @@
 #include <dtlskit/error.h>
 #include <dtlskit/export.h>
 #include <dtlskit/udp.h>
+#include <dtlskit/variant.h>
 
 #ifdef __cplusplus
 extern "C" {
