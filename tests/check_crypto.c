@@ -385,6 +385,8 @@ START_TEST(forked_children_draw_their_own_bytes)
             char *pem = ck ? dk_key_save_to_string(ck, true, NULL) : NULL;
             if (pem)
                 snprintf(got[0].pem, PEM_MAX, "%s", pem);
+            dk_free(pem); /* valgrind checks the child's leaks too */
+            dk_key_free(ck);
             if (DK__BK->library->random(got[0].random, sizeof got[0].random) != DK_OK)
                 memset(got[0].random, 0, sizeof got[0].random);
             ssize_t w = write(fds[1], &got[0], sizeof got[0]);
