@@ -134,7 +134,9 @@ DK_API dk_err dk_dtls_server_set_cookie_secret(dk_dtls_server *server, const voi
 
 /** How often the cookie secret is replaced by a fresh random one (default
  *  60000 ms; 0: never, e.g. with an explicit shared secret). Cookies made
- *  with the current and the previous secret are accepted. */
+ *  with the current and the previous secret are accepted. With a master
+ *  secret (dk_dtls_server_set_master_secret()) this is the length of the
+ *  wall-clock period each derived cookie secret belongs to (0: one secret). */
 DK_API dk_err dk_dtls_server_set_cookie_rotation(dk_dtls_server *server, int interval_ms);
 
 /** A master secret (16 to 64 bytes) from which the server derives, for
