@@ -8,7 +8,8 @@
 # nginx on port 80).
 DK_PACKAGES="build-essential autoconf automake libtool pkg-config check \
 libssl-dev openssl libmbedtls-dev libwolfssl-dev gnutls-bin valgrind \
-clang libclang-rt-14-dev iproute2 libcoap3-bin nginx libnginx-mod-stream"
+clang libclang-rt-14-dev iproute2 libcoap3-bin nginx libnginx-mod-stream \
+abigail-tools"
 
 # Backends whose implementation passes the conformance suite; scripts/check
 # tests each of them whose library is installed.

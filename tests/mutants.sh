@@ -268,6 +268,14 @@ m get-var-bad-call-takes-a-packet openssl tests/check_variant:peers core/variant
     'if (version != DK_VAR_GODOT4 && version != DK_VAR_GODOT3)' \
     'if (0)'
 
+# ---------------------------------------------------------------- ABI
+m abi-enum-value-moved openssl tests/abi.sh include/dtlskit/crypto.h \
+    'DK_FORMAT_DER = 1' \
+    'DK_FORMAT_DER = 3'
+m abi-function-unexported openssl tests/abi.sh include/dtlskit/udp.h \
+    'DK_API void dk_udp_server_free(' \
+    'void dk_udp_server_free('
+
 # ---------------------------------------------------------------- run
 available() {
     case "$1" in
@@ -299,13 +307,27 @@ build_dir() { # sets $dir to the build folder for backend $1, configured once
     built[$1]=1
 }
 
-# Runs test $2 ("prog" or "prog:case") in build folder $1; logs to $3.
+# Runs test $2 ("prog" or "prog:case", or a script "tests/x.sh" run as
+# `make check` runs it) in build folder $1; logs to $3.
 run_test() {
     local prog=${2%%:*} case_=
     [ "$prog" = "$2" ] || case_=${2#*:}
+    if [[ $prog == *.sh ]]; then
+        (cd "$1" && top_builddir=. top_srcdir="$work/src" BACKEND="${b:-}" timeout 300 \
+            bash "$work/src/$prog" >"$3" 2>&1)
+        return
+    fi
     # shellcheck disable=SC2086
     (cd "$1" && env ${case_:+CK_RUN_CASE=$case_} CK_VERBOSITY=normal timeout 300 "./$prog" \
         >"$3" 2>&1)
+}
+
+# What to build for test $1: the Check program, or the library for a script.
+make_target() {
+    case ${1%%:*} in
+    *.sh) echo libdtlskit.la ;;
+    *) echo "${1%%:*}" ;;
+    esac
 }
 
 # Every test a mutant relies on must pass on the unmutated sources first:
@@ -320,7 +342,7 @@ for i in "${!names[@]}"; do
         [ -n "${baseline[$b/$t]:-}" ] && continue
         baseline[$b/$t]=1
         build_dir "$b" || { echo "BROKEN: baseline: configure for $b failed"; broken=$((broken + 1)); continue; }
-        if ! (cd "$dir" && make -j"$jobs" "${t%%:*}" >baseline.build.log 2>&1) ||
+        if ! (cd "$dir" && make -j"$jobs" "$(make_target "$t")" >baseline.build.log 2>&1) ||
             ! run_test "$dir" "$t" "$dir/baseline.$(basename "${t%%:*}").log"; then
             echo "BROKEN: baseline: $t fails on $b without any mutant"
             broken=$((broken + 1))
@@ -346,7 +368,7 @@ for i in "${!names[@]}"; do
     fi
     verdict=survived
     # shellcheck disable=SC2086
-    progs=$(for t in ${tests[$i]}; do echo "${t%%:*}"; done | sort -u)
+    progs=$(for t in ${tests[$i]}; do make_target "$t"; done | sort -u)
     # shellcheck disable=SC2086
     if ! (cd "$dir" && make -j"$jobs" $progs >"mutant-$name.build.log" 2>&1); then
         echo "BROKEN: $name: does not compile (see $dir/mutant-$name.build.log)"
