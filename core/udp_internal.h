@@ -89,6 +89,9 @@ struct dk_udp_peer {
     /* errno of the last ICMP error reported on a standalone peer's socket
      * (ECONNREFUSED...), 0 when none; the DTLS layer reads and clears it. */
     uint8_t unreachable;
+    /* Standalone: SO_BROADCAST, kept across close() and set on every socket
+     * the peer opens (Godot: the `broadcast` member). */
+    bool broadcast;
     /* Fields of one kind only share memory: a server holds thousands of
      * slots, each as small as it can be. */
     union {
@@ -100,8 +103,13 @@ struct dk_udp_peer {
     };
     dk_udp_server *server; /* server slot only */
     union {
-        dk__tnode node;    /* server slot: entry in server->table */
-        dk__addr last_src; /* standalone: source of the last get_packet() */
+        dk__tnode node;        /* server slot: entry in server->table */
+        struct {               /* standalone (no larger than `node`) */
+            dk__addr last_src; /* source of the last get_packet() */
+            /* Multicast groups joined before the socket exists, joined
+             * when it opens; NULL when none. */
+            struct dk__udp_groups *kept_groups;
+        };
     };
     dk_udp_peer *prev, *next;
     dk__addr remote; /* server slot: source; standalone: destination */

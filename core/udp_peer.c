@@ -10,6 +10,23 @@
 #include "udp_internal.h"
 #include "udp_socket.h"
 
+/* A standalone peer's slot fields share memory with a server slot's table
+ * entry; the kept-groups pointer must not make every slot larger. */
+_Static_assert(sizeof(dk__addr) + sizeof(void *) <= sizeof(dk__tnode),
+               "a standalone peer's fields must fit in a slot's table entry");
+
+/* A multicast group joined before the peer has a socket. */
+typedef struct dk__udp_group {
+    dk__addr addr;
+    unsigned ifindex; /* 0: the system's choice */
+    char ifname[IF_NAMESIZE];
+} dk__udp_group;
+
+struct dk__udp_groups {
+    int n;
+    dk__udp_group g[DK_UDP_MAX_KEPT_GROUPS];
+};
+
 dk_udp_peer *dk_udp_peer_new(dk_err *err)
 {
     dk_err e = dk_init();
@@ -49,6 +66,7 @@ void dk_udp_peer_close(dk_udp_peer *p)
         return;
     if (p->kind == DK__PEER_STANDALONE) {
         dk__sock_close(p->fd);
+        free(p->kept_groups); /* memberships go with the socket, kept ones too */
         if (p->pool) {
             dk__pktq_clear(&p->queue, p->pool);
             dk__pool_destroy(p->pool);
@@ -67,6 +85,7 @@ void dk_udp_peer_close(dk_udp_peer *p)
     p->fd = -1;
     p->family = 0;
     memset(&p->last_src, 0, sizeof p->last_src); /* was a slot's table entry */
+    p->kept_groups = NULL;
     p->bound = p->connected = p->has_dest = false;
     dk__pktq_init(&p->queue);
     memset(&p->remote, 0, sizeof p->remote);
@@ -80,6 +99,72 @@ void dk_udp_peer_free(dk_udp_peer *p)
     free(p);
 }
 
+/* Joins or leaves group `g` on socket `fd` of address family `family`.
+ * `kept`: a group joined before the socket existed, joined now that it
+ * opens (said in the error). Errors are recorded against `func`. */
+static dk_err group_apply(const char *func, int fd, int family, const dk__addr *g, unsigned idx,
+                          const char *ifname, bool join, bool kept)
+{
+    char ip[DK_IP_STRLEN];
+    dk__addr_ip_string(g, ip, sizeof ip);
+    const char *on = ifname && *ifname ? " on " : "";
+    const char *name = ifname ? ifname : "";
+    const char *when = kept ? " (group joined before the socket opened)" : "";
+    int rc;
+    if (g->u.sa.sa_family == AF_INET) {
+        int v6only = 0;
+        socklen_t sl = sizeof v6only;
+        if (family == AF_INET6 && getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &sl) == 0 &&
+            v6only)
+            return dk__fail(DK_ERR_INVALID, func,
+                            "IPv4 group %s%s%s cannot be joined by an IPv6-only socket%s", ip, on,
+                            name, when);
+        struct ip_mreqn m;
+        memset(&m, 0, sizeof m);
+        m.imr_multiaddr = g->u.in4.sin_addr;
+        m.imr_ifindex = (int)idx;
+        rc =
+            setsockopt(fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m);
+    } else {
+        if (family != AF_INET6)
+            return dk__fail(DK_ERR_INVALID, func,
+                            "IPv6 group %s%s%s needs an IPv6 socket; this one is IPv4%s", ip, on,
+                            name, when);
+        struct ipv6_mreq m;
+        memset(&m, 0, sizeof m);
+        m.ipv6mr_multiaddr = g->u.in6.sin6_addr;
+        m.ipv6mr_interface = idx;
+        rc = setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m,
+                        sizeof m);
+    }
+    if (rc < 0) {
+        int e = errno;
+        return dk__fail(dk__errno_to_err(e), func, "%s %s%s%s%s: %s", join ? "join" : "leave", ip,
+                        on, name, when, strerror(e));
+    }
+    return DK_OK;
+}
+
+/* Sets what the peer kept for its socket on `fd`, just opened: broadcast,
+ * then the groups in the order they were joined. */
+static dk_err apply_kept(const dk_udp_peer *p, const char *func, int fd, int family)
+{
+    if (p->broadcast) {
+        int on = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on) < 0)
+            return dk__fail(dk__errno_to_err(errno), func,
+                            "SO_BROADCAST (enabled before the socket opened): %s", strerror(errno));
+    }
+    const struct dk__udp_groups *l = p->kept_groups;
+    for (int i = 0; l && i < l->n; i++) {
+        dk_err e = group_apply(func, fd, family, &l->g[i].addr, l->g[i].ifindex, l->g[i].ifname,
+                               true, true);
+        if (e != DK_OK)
+            return e;
+    }
+    return DK_OK;
+}
+
 static dk_err open_socket(dk_udp_peer *p, const char *func, const char *bind_address, int port,
                           int remote_family, int rcvbuf)
 {
@@ -87,6 +172,11 @@ static dk_err open_socket(dk_udp_peer *p, const char *func, const char *bind_add
     dk_err e = dk__sock_open(func, bind_address, port, remote_family, false, rcvbuf, &fd, &family);
     if (e != DK_OK)
         return e;
+    e = apply_kept(p, func, fd, family);
+    if (e != DK_OK) {
+        dk__sock_close(fd); /* the peer stays closed, its settings kept */
+        return e;
+    }
     if (ensure_own_pool(p) != DK_OK) {
         dk__sock_close(fd);
         return dk__fail(DK_ERR_NOMEM, func, "out of memory");
@@ -94,6 +184,8 @@ static dk_err open_socket(dk_udp_peer *p, const char *func, const char *bind_add
     p->fd = fd;
     p->family = family;
     p->bound = true;
+    free(p->kept_groups); /* the socket holds them now */
+    p->kept_groups = NULL;
     return DK_OK;
 }
 
@@ -401,11 +493,64 @@ dk_err dk_udp_peer_set_broadcast_enabled(dk_udp_peer *p, bool enabled)
 {
     if (!p)
         return DK_FAIL(DK_ERR_INVALID, "peer is NULL");
-    if (p->kind != DK__PEER_STANDALONE || p->fd < 0)
-        return DK_FAIL(DK_ERR_STATE, "broadcast needs a bound standalone peer");
-    int on = enabled ? 1 : 0;
-    if (setsockopt(p->fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on) < 0)
-        return DK_FAIL(dk__errno_to_err(errno), "SO_BROADCAST: %s", strerror(errno));
+    if (p->kind != DK__PEER_STANDALONE)
+        return DK_FAIL(DK_ERR_STATE, "a server's peer shares the server's socket");
+    if (p->fd >= 0) {
+        int on = enabled ? 1 : 0;
+        if (setsockopt(p->fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof on) < 0)
+            return DK_FAIL(dk__errno_to_err(errno), "SO_BROADCAST: %s", strerror(errno));
+    }
+    p->broadcast = enabled; /* without a socket: set when one opens */
+    return DK_OK;
+}
+
+static bool same_group(const dk__udp_group *k, const dk__addr *g, unsigned idx)
+{
+    if (k->ifindex != idx || k->addr.u.sa.sa_family != g->u.sa.sa_family)
+        return false;
+    if (g->u.sa.sa_family == AF_INET)
+        return k->addr.u.in4.sin_addr.s_addr == g->u.in4.sin_addr.s_addr;
+    return memcmp(&k->addr.u.in6.sin6_addr, &g->u.in6.sin6_addr, sizeof g->u.in6.sin6_addr) == 0;
+}
+
+/* Join or leave before the socket exists: the peer's list of kept groups. */
+static dk_err keep_group(dk_udp_peer *p, const char *func, const char *group, const dk__addr *g,
+                         unsigned idx, const char *iface, bool join)
+{
+    struct dk__udp_groups *l = p->kept_groups;
+    const char *on = iface && *iface ? " on " : "";
+    const char *name = iface ? iface : "";
+    int i = 0;
+    while (l && i < l->n && !same_group(&l->g[i], g, idx))
+        i++;
+    bool found = l && i < l->n;
+    if (!join) {
+        if (!found)
+            return dk__fail(DK_ERR_INVALID, func, "leave %s%s%s: not joined", group, on, name);
+        memmove(&l->g[i], &l->g[i + 1], (size_t)(l->n - i - 1) * sizeof l->g[0]);
+        if (--l->n == 0) {
+            free(l);
+            p->kept_groups = NULL;
+        }
+        return DK_OK;
+    }
+    if (found)
+        return dk__fail(DK_ERR_ADDR_IN_USE, func, "join %s%s%s: already joined", group, on, name);
+    if (l && l->n == DK_UDP_MAX_KEPT_GROUPS)
+        return dk__fail(DK_ERR_QUEUE_FULL, func,
+                        "join %s%s%s: %d groups wait for the socket already, the most a peer "
+                        "keeps (bind first, then join more)",
+                        group, on, name, DK_UDP_MAX_KEPT_GROUPS);
+    if (!l) {
+        l = calloc(1, sizeof *l);
+        if (!l)
+            return dk__fail(DK_ERR_NOMEM, func, "out of memory");
+        p->kept_groups = l;
+    }
+    dk__udp_group *k = &l->g[l->n++];
+    k->addr = *g;
+    k->ifindex = idx;
+    memcpy(k->ifname, name, strlen(name) + 1); /* checked shorter than IF_NAMESIZE */
     return DK_OK;
 }
 
@@ -414,43 +559,22 @@ static dk_err multicast(dk_udp_peer *p, const char *func, const char *group, con
 {
     if (!p || !group)
         return dk__fail(DK_ERR_INVALID, func, "peer or group is NULL");
-    if (p->kind != DK__PEER_STANDALONE || p->fd < 0)
-        return dk__fail(DK_ERR_STATE, func, "multicast needs a bound standalone peer");
+    if (p->kind != DK__PEER_STANDALONE)
+        return dk__fail(DK_ERR_STATE, func, "a server's peer shares the server's socket");
     unsigned idx = 0;
     if (iface && *iface) {
-        idx = if_nametoindex(iface);
-        if (!idx)
+        if (strlen(iface) >= IF_NAMESIZE || !(idx = if_nametoindex(iface)))
             return dk__fail(DK_ERR_INVALID, func, "no interface named '%s'", iface);
     }
     dk__addr g;
     if (dk__addr_parse(group, 0, &g) != DK_OK)
         return dk__fail(DK_ERR_INVALID, func, "'%s' is not an IP literal", group);
-    int rc;
-    if (g.u.sa.sa_family == AF_INET) {
-        if (!IN_MULTICAST(ntohl(g.u.in4.sin_addr.s_addr)))
-            return dk__fail(DK_ERR_INVALID, func, "'%s' is not a multicast address", group);
-        struct ip_mreqn m;
-        memset(&m, 0, sizeof m);
-        m.imr_multiaddr = g.u.in4.sin_addr;
-        m.imr_ifindex = (int)idx;
-        rc = setsockopt(p->fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m,
-                        sizeof m);
-    } else {
-        if (p->family != AF_INET6)
-            return dk__fail(DK_ERR_INVALID, func, "IPv6 group on an IPv4 socket");
-        if (!IN6_IS_ADDR_MULTICAST(&g.u.in6.sin6_addr))
-            return dk__fail(DK_ERR_INVALID, func, "'%s' is not a multicast address", group);
-        struct ipv6_mreq m;
-        memset(&m, 0, sizeof m);
-        m.ipv6mr_multiaddr = g.u.in6.sin6_addr;
-        m.ipv6mr_interface = idx;
-        rc = setsockopt(p->fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP, &m,
-                        sizeof m);
-    }
-    if (rc < 0)
-        return dk__fail(dk__errno_to_err(errno), func, "%s %s: %s", join ? "join" : "leave", group,
-                        strerror(errno));
-    return DK_OK;
+    if (g.u.sa.sa_family == AF_INET ? !IN_MULTICAST(ntohl(g.u.in4.sin_addr.s_addr))
+                                    : !IN6_IS_ADDR_MULTICAST(&g.u.in6.sin6_addr))
+        return dk__fail(DK_ERR_INVALID, func, "'%s' is not a multicast address", group);
+    if (p->fd < 0)
+        return keep_group(p, func, group, &g, idx, iface, join);
+    return group_apply(func, p->fd, p->family, &g, idx, iface, join, false);
 }
 
 dk_err dk_udp_peer_join_multicast_group(dk_udp_peer *p, const char *group, const char *iface)

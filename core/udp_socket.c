@@ -81,6 +81,27 @@ static int open_family(int family, bool v6only)
     return fd;
 }
 
+/* Linux doubles the SO_RCVBUF value set (the second half pays for its
+ * bookkeeping) and reports the doubled value; other systems keep it. */
+#ifdef __linux__
+#define RCVBUF_REPORTED_PER_BYTE_SET 2
+#else
+#define RCVBUF_REPORTED_PER_BYTE_SET 1
+#endif
+
+/* Raises the receive buffer of the fresh socket `fd` to `bytes`; never
+ * lowers it below what the system gives a new socket (rmem_default on
+ * Linux). The system may cap the value (net.core.rmem_max). */
+static void raise_rcvbuf(int fd, int bytes)
+{
+    int cur = 0;
+    socklen_t sl = sizeof cur;
+    if (bytes <= 0 || getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cur, &sl) < 0)
+        return;
+    if (bytes > cur / RCVBUF_REPORTED_PER_BYTE_SET)
+        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
 dk_err dk__sock_open(const char *func, const char *bind_address, int port, int remote_family,
                      bool reuse_port, int rcvbuf, int *fd_out, int *family_out)
 {
@@ -128,8 +149,7 @@ dk_err dk__sock_open(const char *func, const char *bind_address, int port, int r
             return dk__fail(DK_ERR_UNAVAILABLE, func, "SO_REUSEPORT: %s", strerror(e));
         }
     }
-    if (rcvbuf > 0)
-        (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+    raise_rcvbuf(fd, rcvbuf);
     if (bind(fd, &local.u.sa, local.len) < 0) {
         int e = errno;
         close(fd);

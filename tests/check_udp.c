@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -644,7 +645,7 @@ START_TEST(peer_bad_input)
     ck_assert_int_eq(dk_udp_peer_bind(p, -5, NULL, 0), DK_ERR_INVALID);
     ck_assert_int_eq(dk_udp_peer_bind(p, 0, "garbage", 0), DK_ERR_INVALID);
     ck_assert_int_eq(dk_udp_peer_bind(p, 0, NULL, -1), DK_ERR_INVALID);
-    ck_assert_int_eq(dk_udp_peer_set_broadcast_enabled(p, true), DK_ERR_STATE);
+    ck_assert_int_eq(dk_udp_peer_set_broadcast_enabled(NULL, true), DK_ERR_INVALID);
     ck_assert_int_eq(dk_udp_peer_get_packet_ip(p, NULL, 0), DK_ERR_INVALID);
     ck_assert_int_eq(dk_udp_peer_get_remote_address(p, buf, sizeof buf, NULL), DK_ERR_STATE);
     ck_assert_dk_ok(dk_udp_peer_bind(p, 0, "127.0.0.1", 65536));
@@ -838,9 +839,10 @@ START_TEST(broadcast_and_multicast)
     ck_assert_dk_ok(dk_udp_peer_join_multicast_group(p, "239.1.2.3", "lo"));
     ck_assert_dk_ok(dk_udp_peer_leave_multicast_group(p, "239.1.2.3", "lo"));
     ck_assert_int_ne(dk_udp_peer_leave_multicast_group(p, "239.1.2.3", "lo"), DK_OK);
-    dk_udp_peer *u = dk_udp_peer_new(NULL);
-    ck_assert_int_eq(dk_udp_peer_join_multicast_group(u, "239.1.2.3", NULL), DK_ERR_STATE);
-    dk_udp_peer_free(u);
+    /* Joining twice on the same interface is refused by the system. */
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(p, "239.1.2.3", "lo"));
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, "239.1.2.3", "lo"), DK_ERR_ADDR_IN_USE);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "239.1.2.3 on lo"));
     dk_udp_peer_free(p);
 }
 END_TEST
@@ -958,6 +960,313 @@ START_TEST(admission_filter)
 }
 END_TEST
 
+/* ------------------------------------------- flags set before the socket */
+
+static int sockopt_int(int fd, int level, int name)
+{
+    int v = -1;
+    socklen_t l = sizeof v;
+    ck_assert_int_eq(getsockopt(fd, level, name, &v, &l), 0);
+    return v;
+}
+
+static int broadcast_of(const dk_udp_peer *p)
+{
+    ck_assert_int_ge(dk_udp_peer_get_fd(p), 0);
+    return sockopt_int(dk_udp_peer_get_fd(p), SOL_SOCKET, SO_BROADCAST);
+}
+
+START_TEST(broadcast_before_open)
+{
+    /* Kept, and set by whichever call opens the socket. */
+    dk_udp_peer *a = dk_udp_peer_new(NULL), *b = dk_udp_peer_new(NULL), *c = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_set_broadcast_enabled(a, true));
+    ck_assert_dk_ok(dk_udp_peer_set_broadcast_enabled(b, true));
+    ck_assert_dk_ok(dk_udp_peer_set_broadcast_enabled(c, true));
+    ck_assert(!dk_udp_peer_is_bound(a));
+    ck_assert_dk_ok(dk_udp_peer_bind(a, 0, "0.0.0.0", 0));
+    ck_assert_int_eq(broadcast_of(a), 1);
+    ck_assert_dk_ok(dk_udp_peer_set_dest_address(b, "255.255.255.255", 9));
+    ck_assert_int_eq(broadcast_of(b), 1);
+    ck_assert_dk_ok(dk_udp_peer_connect_to_host(c, "127.0.0.1", 9));
+    ck_assert_int_eq(broadcast_of(c), 1);
+    /* The flag outlives close(), like Godot's; turned off before the next
+     * socket, that one has it off. */
+    dk_udp_peer_close(a);
+    ck_assert_dk_ok(dk_udp_peer_bind(a, 0, "0.0.0.0", 0));
+    ck_assert_int_eq(broadcast_of(a), 1);
+    dk_udp_peer_close(a);
+    ck_assert_dk_ok(dk_udp_peer_set_broadcast_enabled(a, false));
+    ck_assert_dk_ok(dk_udp_peer_bind(a, 0, "0.0.0.0", 0));
+    ck_assert_int_eq(broadcast_of(a), 0);
+    /* On an open socket it applies at once, both ways. */
+    ck_assert_dk_ok(dk_udp_peer_set_broadcast_enabled(a, true));
+    ck_assert_int_eq(broadcast_of(a), 1);
+    ck_assert_dk_ok(dk_udp_peer_set_broadcast_enabled(a, false));
+    ck_assert_int_eq(broadcast_of(a), 0);
+    /* A fresh peer has it off. */
+    dk_udp_peer *d = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_bind(d, 0, "0.0.0.0", 0));
+    ck_assert_int_eq(broadcast_of(d), 0);
+    /* A server's peer shares the server's socket: refused, socket untouched. */
+    dk_udp_server *s = listen_on("127.0.0.1");
+    dk_udp_peer *e = client_to("127.0.0.1", dk_udp_server_get_local_port(s));
+    ck_assert_dk_ok(dk_udp_peer_put_packet(e, "hi", 2));
+    dk_udp_peer *t = take(s);
+    ck_assert_int_eq(dk_udp_peer_set_broadcast_enabled(t, true), DK_ERR_STATE);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "server"));
+    ck_assert_int_eq(sockopt_int(dk_udp_server_get_fd(s), SOL_SOCKET, SO_BROADCAST), 0);
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(t, "239.1.2.3", "lo"), DK_ERR_STATE);
+    ck_assert_int_eq(dk_udp_peer_leave_multicast_group(t, "239.1.2.3", "lo"), DK_ERR_STATE);
+    dk_udp_peer_free(t);
+    dk_udp_peer_free(e);
+    dk_udp_server_free(s);
+    dk_udp_peer_free(a);
+    dk_udp_peer_free(b);
+    dk_udp_peer_free(c);
+    dk_udp_peer_free(d);
+}
+END_TEST
+
+#define MC_GROUP "239.255.77.1"
+
+/* A socket that sends to MC_GROUP out of lo, looping its datagrams back. */
+static int mc_sender(void)
+{
+    int fd = tu_socket("127.0.0.1");
+    struct in_addr lo = {.s_addr = htonl(INADDR_LOOPBACK)};
+    unsigned char loop = 1;
+    ck_assert_int_eq(setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &lo, sizeof lo), 0);
+    ck_assert_int_eq(setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop, sizeof loop), 0);
+    return fd;
+}
+
+/* Sends to MC_GROUP:port; false when the system has no route for it. */
+static bool mc_send(int fd, int port, const char *msg)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, MC_GROUP, &to.sin_addr);
+    return sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&to, sizeof to) ==
+           (ssize_t)strlen(msg);
+}
+
+/* Whether multicast on lo reaches a plain socket that joined MC_GROUP there:
+ * some systems (lo without multicast, a sandbox) do not deliver it, and the
+ * tests that need it skip there. */
+static bool mc_loopback_works(void)
+{
+    int r = socket(AF_INET, SOCK_DGRAM, 0);
+    ck_assert_int_ge(r, 0);
+    struct sockaddr_in any = {.sin_family = AF_INET};
+    ck_assert_int_eq(bind(r, (struct sockaddr *)&any, sizeof any), 0);
+    struct ip_mreqn m = {.imr_ifindex = (int)if_nametoindex("lo")};
+    inet_pton(AF_INET, MC_GROUP, &m.imr_multiaddr);
+    bool ok = false;
+    if (setsockopt(r, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) == 0) {
+        int s = mc_sender();
+        char buf[16];
+        ok = mc_send(s, local_port(r), "probe") && tu_recv(r, buf, sizeof buf, 1000) == 5;
+        close(s);
+    }
+    close(r);
+    if (!ok)
+        printf("SKIP: multicast over lo does not reach a socket that joined " MC_GROUP "\n");
+    return ok;
+}
+
+START_TEST(multicast_before_bind)
+{
+    if (!mc_loopback_works())
+        return;
+    int snd = mc_sender();
+    char buf[32];
+    /* Joined before bind: bind joins it, and the group's datagrams arrive. */
+    dk_udp_peer *r = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(r, MC_GROUP, "lo"));
+    ck_assert(!dk_udp_peer_is_bound(r));
+    ck_assert_dk_ok(dk_udp_peer_bind(r, 0, "0.0.0.0", 0));
+    ck_assert(mc_send(snd, dk_udp_peer_get_local_port(r), "to the group"));
+    ck_assert_uint_eq(get(r, buf, sizeof buf), 12);
+    ck_assert_str_eq(buf, "to the group");
+    /* The socket holds the membership: joining again is refused by it,
+     * leaving works once. */
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(r, MC_GROUP, "lo"), DK_ERR_ADDR_IN_USE);
+    ck_assert_dk_ok(dk_udp_peer_leave_multicast_group(r, MC_GROUP, "lo"));
+    ck_assert_int_eq(dk_udp_peer_leave_multicast_group(r, MC_GROUP, "lo"), DK_ERR_INVALID);
+    dk_udp_peer_free(r);
+
+    /* Joined then left before bind: nothing joined, nothing arrives. */
+    r = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(r, MC_GROUP, "lo"));
+    ck_assert_dk_ok(dk_udp_peer_leave_multicast_group(r, MC_GROUP, "lo"));
+    ck_assert_dk_ok(dk_udp_peer_bind(r, 0, "0.0.0.0", 0));
+    ck_assert(mc_send(snd, dk_udp_peer_get_local_port(r), "nobody"));
+    ck_assert_int_eq(dk_udp_peer_wait(r, 300), DK_ERR_TIMEOUT);
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(r, MC_GROUP, "lo")); /* not joined before */
+    dk_udp_peer_free(r);
+
+    /* Close leaves kept groups too: the next socket has none. */
+    r = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(r, MC_GROUP, "lo"));
+    dk_udp_peer_close(r);
+    ck_assert_int_eq(dk_udp_peer_leave_multicast_group(r, MC_GROUP, "lo"), DK_ERR_INVALID);
+    ck_assert_dk_ok(dk_udp_peer_bind(r, 0, "0.0.0.0", 0));
+    ck_assert(mc_send(snd, dk_udp_peer_get_local_port(r), "nobody"));
+    ck_assert_int_eq(dk_udp_peer_wait(r, 300), DK_ERR_TIMEOUT);
+    dk_udp_peer_free(r);
+
+    /* connect_to_host opens the socket too and joins the kept group. */
+    r = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(r, MC_GROUP, "lo"));
+    ck_assert_dk_ok(dk_udp_peer_set_dest_address(r, "127.0.0.1", 9));
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(r, MC_GROUP, "lo"), DK_ERR_ADDR_IN_USE);
+    dk_udp_peer_free(r);
+    close(snd);
+}
+END_TEST
+
+START_TEST(multicast_kept_errors)
+{
+    dk_udp_peer *p = dk_udp_peer_new(NULL);
+    /* Bad input is reported at the call, before any socket, and keeps
+     * nothing. */
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(NULL, MC_GROUP, NULL), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, NULL, NULL), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, "10.0.0.1", "lo"), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "'10.0.0.1' is not a multicast address"));
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, "fe80::1", "lo"), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, "not-ip", "lo"), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "'not-ip' is not an IP literal"));
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, MC_GROUP, "nosuchif0"), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "no interface named 'nosuchif0'"));
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, MC_GROUP, "a-name-longer-than-ifnamsiz"),
+                     DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_leave_multicast_group(p, MC_GROUP, "lo"), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "not joined"));
+    ck_assert_int_eq(dk_udp_peer_leave_multicast_group(p, "bad", "lo"), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_leave_multicast_group(p, MC_GROUP, "nosuchif0"), DK_ERR_INVALID);
+    ck_assert_ptr_null(p->kept_groups);
+    ck_assert(!dk_udp_peer_is_bound(p));
+
+    /* Twice is refused as on a socket; another interface is another
+     * membership. */
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(p, MC_GROUP, "lo"));
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, MC_GROUP, "lo"), DK_ERR_ADDR_IN_USE);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), MC_GROUP " on lo: already joined"));
+    ck_assert_dk_ok(dk_udp_peer_leave_multicast_group(p, MC_GROUP, "lo"));
+    ck_assert_int_eq(dk_udp_peer_leave_multicast_group(p, MC_GROUP, "lo"), DK_ERR_INVALID);
+
+    /* Bounded: DK_UDP_MAX_KEPT_GROUPS, then DK_ERR_QUEUE_FULL; all are
+     * joined by bind. */
+    char g[32];
+    for (int i = 0; i < DK_UDP_MAX_KEPT_GROUPS; i++) {
+        snprintf(g, sizeof g, "239.1.0.%d", i + 1);
+        ck_assert_dk_ok(dk_udp_peer_join_multicast_group(p, g, "lo"));
+    }
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, "239.1.1.1", "lo"), DK_ERR_QUEUE_FULL);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "239.1.1.1"));
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, "239.1.0.1", "lo"), DK_ERR_ADDR_IN_USE);
+    /* Leaving one from the middle keeps the others. */
+    ck_assert_dk_ok(dk_udp_peer_leave_multicast_group(p, "239.1.0.5", "lo"));
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(p, "239.1.1.1", "lo"));
+    ck_assert_dk_ok(dk_udp_peer_bind(p, 0, "0.0.0.0", 0));
+    ck_assert_ptr_null(p->kept_groups);
+    for (int i = 0; i < DK_UDP_MAX_KEPT_GROUPS; i++) {
+        snprintf(g, sizeof g, "239.1.0.%d", i + 1);
+        ck_assert_int_eq(dk_udp_peer_leave_multicast_group(p, g, "lo"),
+                         i == 4 ? DK_ERR_INVALID : DK_OK);
+    }
+    ck_assert_dk_ok(dk_udp_peer_leave_multicast_group(p, "239.1.1.1", "lo"));
+    /* Once bound the system bounds memberships, not dtlskit. */
+    for (int i = 0; i < DK_UDP_MAX_KEPT_GROUPS + 1; i++) {
+        snprintf(g, sizeof g, "239.1.2.%d", i + 1);
+        ck_assert_dk_ok(dk_udp_peer_join_multicast_group(p, g, "lo"));
+    }
+    dk_udp_peer_free(p);
+
+    /* A kept group the new socket cannot join fails the call that opens
+     * it, naming the group; the peer stays closed, the group kept. */
+    p = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_set_broadcast_enabled(p, true));
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(p, MC_GROUP, "lo"));
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(p, "ff02::1:3", "lo"));
+    ck_assert_int_eq(dk_udp_peer_connect_to_host(p, "127.0.0.1", 9), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "dk_udp_peer_connect_to_host"));
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "IPv6 group ff02::1:3 on lo"));
+    ck_assert(!dk_udp_peer_is_bound(p));
+    ck_assert(!dk_udp_peer_is_socket_connected(p));
+    ck_assert_int_eq(dk_udp_peer_get_fd(p), -1);
+    ck_assert_int_eq(dk_udp_peer_set_dest_address(p, "127.0.0.1", 9), DK_ERR_INVALID);
+    ck_assert_int_eq(dk_udp_peer_bind(p, 0, "127.0.0.1", 0), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "dk_udp_peer_bind"));
+    ck_assert(!dk_udp_peer_is_bound(p));
+    /* An IPv4 group cannot be joined by an IPv6-only socket either. */
+    ck_assert_dk_ok(dk_udp_peer_leave_multicast_group(p, "ff02::1:3", "lo"));
+    ck_assert_int_eq(dk_udp_peer_bind(p, 0, "::1", 0), DK_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "IPv4 group " MC_GROUP " on lo"));
+    ck_assert_ptr_nonnull(strstr(dk_last_error(), "IPv6-only"));
+    ck_assert(!dk_udp_peer_is_bound(p));
+    /* Both still kept: once the IPv6 group is gone, the socket opens with
+     * the rest. */
+    ck_assert_dk_ok(dk_udp_peer_connect_to_host(p, "127.0.0.1", 9));
+    ck_assert_int_eq(broadcast_of(p), 1);
+    ck_assert_int_eq(dk_udp_peer_join_multicast_group(p, MC_GROUP, "lo"), DK_ERR_ADDR_IN_USE);
+    dk_udp_peer_free(p);
+
+    /* Freeing a peer with kept groups releases them (ASan, valgrind). */
+    p = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_join_multicast_group(p, MC_GROUP, NULL));
+    dk_udp_peer_free(p);
+}
+END_TEST
+
+/* What SO_RCVBUF a new socket of `family` reports. */
+static int default_rcvbuf(int family)
+{
+    int fd = socket(family, SOCK_DGRAM, 0);
+    ck_assert_int_ge(fd, 0);
+    int v = sockopt_int(fd, SOL_SOCKET, SO_RCVBUF);
+    close(fd);
+    return v;
+}
+
+static int rcvbuf_of(int fd)
+{
+    return sockopt_int(fd, SOL_SOCKET, SO_RCVBUF);
+}
+
+START_TEST(recv_buffer_never_shrinks)
+{
+    int dflt = default_rcvbuf(AF_INET);
+    /* A tiny request leaves the default: peer and server. */
+    dk_udp_peer *p = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_bind(p, 0, "127.0.0.1", 1024));
+    ck_assert_int_ge(rcvbuf_of(dk_udp_peer_get_fd(p)), dflt);
+    dk_udp_peer_free(p);
+    dk_udp_server *s = dk_udp_server_new(NULL);
+    ck_assert_dk_ok(dk_udp_server_set_recv_buffer_size(s, 1024));
+    ck_assert_dk_ok(dk_udp_server_listen(s, 0, "127.0.0.1"));
+    ck_assert_int_ge(rcvbuf_of(dk_udp_server_get_fd(s)), dflt);
+    dk_udp_server_free(s);
+    /* A request just over half the default (Linux reports twice what is
+     * set) raises it; the system caps it at rmem_max. */
+    int want = dflt / 2 + 4096;
+    p = dk_udp_peer_new(NULL);
+    ck_assert_dk_ok(dk_udp_peer_bind(p, 0, "127.0.0.1", want));
+    int got = rcvbuf_of(dk_udp_peer_get_fd(p));
+    ck_assert_int_ge(got, dflt);
+#ifdef __linux__
+    FILE *f = fopen("/proc/sys/net/core/rmem_max", "r");
+    int max = 0;
+    if (f && fscanf(f, "%d", &max) == 1 && max > 0)
+        ck_assert_int_eq(got, 2 * (want < max ? want : max));
+    if (f)
+        fclose(f);
+#endif
+    dk_udp_peer_free(p);
+}
+END_TEST
+
 int main(void)
 {
     struct rlimit rl;
@@ -989,5 +1298,13 @@ int main(void)
     tcase_add_test(tc, admission_filter);
     tcase_add_test(tc, send_batching);
     suite_add_tcase(s, tc);
+    /* PacketPeerUDP's settings made before the socket exists. */
+    TCase *before = tcase_create("before_open");
+    tcase_set_timeout(before, 60);
+    tcase_add_test(before, broadcast_before_open);
+    tcase_add_test(before, multicast_before_bind);
+    tcase_add_test(before, multicast_kept_errors);
+    tcase_add_test(before, recv_buffer_never_shrinks);
+    suite_add_tcase(s, before);
     return tu_run(s);
 }

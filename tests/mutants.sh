@@ -229,6 +229,21 @@ m adopt-connected-socket openssl tests/check_udp core/udp_socket.c \
 m secret-file-owner-unchecked openssl tests/check_cookies core/file.c \
     'else if (st.st_uid != geteuid() && st.st_uid != 0)' \
     'else if (0)'
+m kept-broadcast-not-applied openssl tests/check_udp:before_open core/udp_peer.c \
+    'if (p->broadcast) {' \
+    'if (0) {'
+m kept-groups-not-joined openssl tests/check_udp:before_open core/udp_peer.c \
+    'for (int i = 0; l && i < l->n; i++) {' \
+    'for (int i = 0; l && i < 0; i++) {'
+m kept-groups-unbounded openssl tests/check_udp:before_open core/udp_peer.c \
+    'if (l && l->n == DK_UDP_MAX_KEPT_GROUPS)' \
+    'if (0)'
+m rcvbuf-floor-removed openssl tests/check_udp:before_open core/udp_socket.c \
+    'if (bytes > cur / RCVBUF_REPORTED_PER_BYTE_SET)' \
+    'if (bytes > 0)'
+m rcvbuf-linux-doubling-ignored openssl tests/check_udp:before_open core/udp_socket.c \
+    '#define RCVBUF_REPORTED_PER_BYTE_SET 2' \
+    '#define RCVBUF_REPORTED_PER_BYTE_SET 1'
 
 # ------------------------------------------------ Godot Variant decoding
 m variant-depth-unbounded openssl tests/check_variant:strict core/variant_decode.c \

@@ -39,6 +39,10 @@ typedef struct dk_udp_peer dk_udp_peer;
 /** Largest UDP payload dtlskit accepts (IPv4's limit). */
 #define DK_UDP_MAX_DATAGRAM 65507
 
+/** Multicast groups a standalone peer keeps while it has no socket (see
+ *  dk_udp_peer_join_multicast_group()). */
+#define DK_UDP_MAX_KEPT_GROUPS 16
+
 /** Counters, since the object was created. */
 typedef struct dk_udp_stats {
     uint64_t datagrams_received; /**< read from the socket */
@@ -94,7 +98,12 @@ DK_API dk_err dk_udp_server_set_reuse_port(dk_udp_server *server, bool enable);
 
 /** Kernel receive buffer of the socket in bytes (SO_RCVBUF; 0: the system
  *  default). A busy server wants more than the default to ride out bursts.
- *  Call before listen; the system may cap it (net.core.rmem_max). */
+ *  Call before listen. The buffer is only ever raised: a size below what the
+ *  system gives a new socket (net.core.rmem_default on Linux) leaves that.
+ *  The system may cap it (net.core.rmem_max). Linux doubles the value set,
+ *  the second half paying for its bookkeeping, and getsockopt(SO_RCVBUF)
+ *  reports the doubled value: `bytes` is compared with half of what a new
+ *  socket reports, and a raised buffer reads back as 2 * `bytes`. */
 DK_API dk_err dk_udp_server_set_recv_buffer_size(dk_udp_server *server, int bytes);
 
 /** Drains the socket (in batches, without blocking), routes datagrams to
@@ -174,10 +183,16 @@ DK_API void dk_udp_peer_free(dk_udp_peer *peer);
 
 /** Binds a standalone peer's socket to `port` (0: any free port) on
  *  `bind_address` (NULL or "*": every address, dual-stack where possible).
- *  `recv_buf_size` sets the kernel receive buffer (0: system default).
+ *  `recv_buf_size` raises the kernel receive buffer to that many bytes,
+ *  never below the system's default (0: the default; see
+ *  dk_udp_server_set_recv_buffer_size() for Linux's doubling). Opening the
+ *  socket applies what was set before it existed (broadcast, multicast
+ *  groups): when that fails, so does bind, with the error naming the group,
+ *  and the peer stays unbound with those settings unchanged. The same holds
+ *  for connect_to_host() and set_dest_address() when they open the socket.
  *  Errors: DK_ERR_INVALID, DK_ERR_STATE (already bound, or a server's peer),
  *  DK_ERR_ADDR_IN_USE, DK_ERR_SOCKET. Godot: bind(port, bind_address,
- *  recv_buf_size). */
+ *  recv_buf_size), whose recv_buf_size sizes Godot's own queue instead. */
 DK_API dk_err dk_udp_peer_bind(dk_udp_peer *peer, int port, const char *bind_address,
                                int recv_buf_size);
 
@@ -228,22 +243,46 @@ DK_API dk_err dk_udp_peer_get_remote_address(const dk_udp_peer *peer, char *buf,
  *  For a server's peer it polls the server while waiting. Godot: wait(). */
 DK_API dk_err dk_udp_peer_wait(dk_udp_peer *peer, int timeout_ms);
 
-/** Allows sending to broadcast addresses (standalone peers).
- *  Godot: set_broadcast_enabled(). */
+/** Allows sending to broadcast addresses (SO_BROADCAST; standalone peers;
+ *  default off). Without a socket the flag is kept and set on the socket when
+ *  one opens (bind, connect_to_host, set_dest_address). The flag survives
+ *  dk_udp_peer_close(): the next socket gets it too. Errors: DK_ERR_INVALID,
+ *  DK_ERR_STATE (a server's peer: it shares the server's socket). Godot:
+ *  set_broadcast_enabled(), likewise kept and applied at bind (Godot's
+ *  connect_to_host forgets it; dtlskit does not). */
 DK_API dk_err dk_udp_peer_set_broadcast_enabled(dk_udp_peer *peer, bool enabled);
 
 /** Joins the multicast group `group` (IPv4 or IPv6 literal) on the interface
- *  named `interface_name` (NULL: the system's choice). The peer must be
- *  bound. Godot: join_multicast_group(). */
+ *  named `interface_name` (NULL or "": the system's choice). The group and
+ *  the interface are checked at the call (DK_ERR_INVALID: not a multicast
+ *  literal, no such interface), whether or not the peer has a socket.
+ *
+ *  A peer without a socket keeps the group (up to DK_UDP_MAX_KEPT_GROUPS;
+ *  DK_ERR_QUEUE_FULL beyond) and joins it when its socket opens (bind,
+ *  connect_to_host, set_dest_address), after the socket is bound and in the
+ *  order of the calls; a join the system refuses then (IPv6 group on an IPv4
+ *  socket, interface gone) fails the opening call. Godot instead opens an
+ *  unbound socket of the group's family, after which bind() is refused.
+ *
+ *  Joining a group already joined on the same interface (kept or on the
+ *  socket) is DK_ERR_ADDR_IN_USE. dk_udp_peer_close() leaves every group,
+ *  kept ones included: a socket's memberships end with it, as in Godot.
+ *  Errors also: DK_ERR_STATE (a server's peer: it shares the server's
+ *  socket), DK_ERR_INVALID (IPv6 group on an IPv4 socket, IPv4 group on an
+ *  IPv6-only one), DK_ERR_SOCKET. Godot: join_multicast_group(). */
 DK_API dk_err dk_udp_peer_join_multicast_group(dk_udp_peer *peer, const char *group,
                                                const char *interface_name);
 
-/** Leaves a group joined before. Godot: leave_multicast_group(). */
+/** Leaves a group joined before with the same interface name. Without a
+ *  socket, removes a kept group. DK_ERR_INVALID when not joined (or for a bad
+ *  literal or interface). Godot: leave_multicast_group(), which needs a
+ *  socket. */
 DK_API dk_err dk_udp_peer_leave_multicast_group(dk_udp_peer *peer, const char *group,
                                                 const char *interface_name);
 
 /** Closes the socket (standalone) or unregisters from the server (taken
- *  peer) and drops queued datagrams. The peer can be bound again.
+ *  peer) and drops queued datagrams. The peer can be bound again. Multicast
+ *  memberships end (kept ones too); the broadcast flag stays.
  *  Godot: close(). */
 DK_API void dk_udp_peer_close(dk_udp_peer *peer);
 
