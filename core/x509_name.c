@@ -537,7 +537,7 @@ static dk_err read_value(parser *ps, const akey *a, uint8_t *v, size_t *vlen)
                 p++;
                 if (c == 0)
                     return bad(ps, "'%.*s': a value cannot hold \\00", (int)a->name_len, a->name);
-            } else if (strchr(" \"#+,;<=>\\", *p)) {
+            } else if (*p && strchr(" \"#+,;<=>\\", *p)) {
                 c = (uint8_t)*p;
             } else {
                 return bad(ps,
