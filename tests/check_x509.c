@@ -78,6 +78,10 @@ START_TEST(der_lengths)
     ck_assert(!next_of(buf, 300, NULL));
     buf[1] = 0x84, buf[2] = 0xff, buf[3] = 0xff, buf[4] = 0xff, buf[5] = 0xff;
     ck_assert(!next_of(buf, 300, NULL));
+    /* Nine length bytes whose top byte a size_t would lose: 2^64 + 128. */
+    memset(buf, 0, sizeof buf);
+    buf[0] = 0x04, buf[1] = 0x89, buf[2] = 0x01, buf[10] = 0x80;
+    ck_assert(!next_of(buf, 11 + 0x80, NULL));
     buf[0] = 0x1f, buf[1] = 0x01;
     ck_assert(!next_of(buf, 3, NULL));
     /* expect: wrong tag leaves the window unchanged. */
