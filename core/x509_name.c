@@ -283,6 +283,20 @@ static void put_escaped(text_out *o, const char *s, size_t n)
     }
 }
 
+static bool printable_char(uint8_t c);
+
+/* True when the parser takes `u` as a literal value of a key whose string
+ * type is `tag` (else the value prints as #hex, which it takes). */
+static bool parses_back(uint8_t tag, const char *u, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = (uint8_t)u[i];
+        if ((tag == DK__DER_PRINTABLE && !printable_char(c)) || (tag == DK__DER_IA5 && c >= 0x80))
+            return false;
+    }
+    return true;
+}
+
 static bool put_attribute(text_out *o, dk__der *rdn)
 {
     dk__der atv, oid, value, whole;
@@ -298,7 +312,8 @@ static bool put_attribute(text_out *o, dk__der *rdn)
     put(o, "=", 1);
     char u[DK__NAME_VALUE_MAX]; /* longer values would not parse back: #hex */
     size_t ulen;
-    if (k && is_text_tag(tag) && value.n > 0 && value_utf8(tag, &value, u, sizeof u, &ulen)) {
+    if (k && is_text_tag(tag) && value.n > 0 && value_utf8(tag, &value, u, sizeof u, &ulen) &&
+        parses_back(k->tag, u, ulen)) {
         put_escaped(o, u, ulen);
         return true;
     }
