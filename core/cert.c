@@ -11,6 +11,7 @@
 #include "file.h"
 #include "library.h"
 #include "pem.h"
+#include "x509_name.h"
 
 dk_cert *dk__cert_ref(const dk_cert *cert)
 {
@@ -257,26 +258,50 @@ dk_err dk_cert_append(dk_cert *chain, const dk_cert *more)
     return DK_OK;
 }
 
-dk_err dk_cert_get_subject(const dk_cert *cert, int index, char *buf, size_t cap)
+/* The fields of certificate `index`, read from its DER. */
+static dk_err fields(const char *func, const dk_cert *cert, int index, dk__x509_fields *f)
 {
-    dk_err e = check_index(__func__, cert, index);
+    dk_err e = check_index(func, cert, index);
     if (e != DK_OK)
         return e;
+    const uint8_t *der;
+    size_t len;
+    if (DK__BK->cert->to_der(cert->certs[index], &der, &len) != DK_OK)
+        return dk__fail(DK_ERR_TLS, func, "backend could not encode the certificate");
+    if (!dk__x509_read(der, len, f))
+        return dk__fail(DK_ERR_PARSE, func, "certificate %d is not well-formed DER", index);
+    return DK_OK;
+}
+
+static dk_err name_text(const char *func, const dk_cert *cert, int index, bool issuer, char *buf,
+                        size_t cap)
+{
+    dk__x509_fields f;
     if (!buf)
-        return DK_FAIL(DK_ERR_INVALID, "buf is NULL");
-    e = DK__BK->cert->subject(cert->certs[index], buf, cap);
-    return e == DK_OK ? e : DK_FAIL(e, "cannot format the subject");
+        return dk__fail(DK_ERR_INVALID, func, "buf is NULL");
+    if (cap)
+        buf[0] = '\0';
+    dk_err e = fields(func, cert, index, &f);
+    if (e != DK_OK)
+        return e;
+    const dk__der *name = issuer ? &f.issuer : &f.subject;
+    e = dk__x509_name_text(name->p, name->n, buf, cap);
+    if (e == DK_ERR_BUFFER_TOO_SMALL)
+        return dk__fail(e, func, "the %s does not fit in %zu bytes", issuer ? "issuer" : "subject",
+                        cap);
+    if (e != DK_OK)
+        return dk__fail(e, func, "the %s is not a well-formed Name", issuer ? "issuer" : "subject");
+    return DK_OK;
+}
+
+dk_err dk_cert_get_subject(const dk_cert *cert, int index, char *buf, size_t cap)
+{
+    return name_text(__func__, cert, index, false, buf, cap);
 }
 
 dk_err dk_cert_get_issuer(const dk_cert *cert, int index, char *buf, size_t cap)
 {
-    dk_err e = check_index(__func__, cert, index);
-    if (e != DK_OK)
-        return e;
-    if (!buf)
-        return DK_FAIL(DK_ERR_INVALID, "buf is NULL");
-    e = DK__BK->cert->issuer(cert->certs[index], buf, cap);
-    return e == DK_OK ? e : DK_FAIL(e, "cannot format the issuer");
+    return name_text(__func__, cert, index, true, buf, cap);
 }
 
 dk_err dk_cert_get_fingerprint_sha256(const dk_cert *cert, int index, uint8_t out[32])
@@ -296,13 +321,16 @@ dk_err dk_cert_get_fingerprint_sha256(const dk_cert *cert, int index, uint8_t ou
 
 dk_err dk_cert_get_validity(const dk_cert *cert, int index, int64_t *not_before, int64_t *not_after)
 {
-    dk_err e = check_index(__func__, cert, index);
-    if (e != DK_OK)
-        return e;
     if (!not_before || !not_after)
         return DK_FAIL(DK_ERR_INVALID, "not_before or not_after is NULL");
-    e = DK__BK->cert->validity(cert->certs[index], not_before, not_after);
-    return e == DK_OK ? e : DK_FAIL(e, "cannot read the validity period");
+    dk__x509_fields f;
+    dk_err e = fields(__func__, cert, index, &f);
+    if (e != DK_OK)
+        return e;
+    if (!dk__x509_time(f.not_before_tag, f.not_before.p, f.not_before.n, not_before) ||
+        !dk__x509_time(f.not_after_tag, f.not_after.p, f.not_after.n, not_after))
+        return DK_FAIL(DK_ERR_PARSE, "cannot read the validity period");
+    return DK_OK;
 }
 
 /* "YYYYMMDDhhmmss" (UTC) to seconds since the epoch; -1 when malformed. */
@@ -332,41 +360,6 @@ static int64_t parse_time(const char *s)
     if (!gmtime_r(&t, &back) || back.tm_mday != d) /* rejects 31 February */
         return -1;
     return (int64_t)t;
-}
-
-/* Checks "KEY=value,KEY=value" and finds the CN. Returns false on a bad
- * name. `cn` receives the CN value when there is one. */
-static bool check_subject(const char *name, char *cn, size_t cn_cap)
-{
-    static const char *const keys[] = {"CN", "O", "OU", "C", "ST", "L", "emailAddress"};
-    cn[0] = '\0';
-    const char *p = name;
-    if (!*p)
-        return false;
-    while (*p) {
-        const char *eq = strchr(p, '=');
-        const char *comma = strchr(p, ',');
-        if (!comma)
-            comma = p + strlen(p);
-        if (!eq || eq > comma || eq == p || eq + 1 == comma)
-            return false;
-        size_t klen = (size_t)(eq - p);
-        bool known = false;
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-            if (strlen(keys[i]) == klen && strncmp(keys[i], p, klen) == 0)
-                known = true;
-        if (!known)
-            return false;
-        if (klen == 2 && strncmp(p, "CN", 2) == 0) {
-            size_t vlen = (size_t)(comma - eq - 1);
-            if (vlen >= cn_cap)
-                return false;
-            memcpy(cn, eq + 1, vlen);
-            cn[vlen] = '\0';
-        }
-        p = *comma ? comma + 1 : comma;
-    }
-    return true;
 }
 
 /* Host names (and "*.x" wildcards) get a subjectAltName. */
@@ -408,12 +401,12 @@ dk_cert *dk_cert_generate_self_signed(const dk_key *key, const char *issuer_name
         return NULL;
     }
     const char *subject = issuer_name ? issuer_name : "CN=myserver,O=myorganisation,C=IT";
-    char cn[256];
-    if (!check_subject(subject, cn, sizeof cn)) {
-        dk__set_err(err, DK_FAIL(DK_ERR_INVALID,
-                                 "issuer name '%s' is not of the form KEY=value,... with keys "
-                                 "CN, O, OU, C, ST, L, emailAddress",
-                                 subject));
+    char cn[256], why[200] = "";
+    uint8_t name[DK__NAME_DER_MAX];
+    size_t name_len = 0;
+    if (dk__x509_name_parse(subject, name, sizeof name, &name_len, cn, sizeof cn, why,
+                            sizeof why) != DK_OK) {
+        dk__set_err(err, DK_FAIL(DK_ERR_INVALID, "issuer name '%s': %s", subject, why));
         return NULL;
     }
     int64_t now = (int64_t)time(NULL);
@@ -436,8 +429,8 @@ dk_cert *dk_cert_generate_self_signed(const dk_key *key, const char *issuer_name
     serial[0] |= 0x01; /* positive and of full length */
     char reason[DK__REASON_CAP] = "";
     dk_bk_cert *bk = NULL;
-    e = DK__BK->cert->self_signed(key->bk, subject, is_hostname(cn) ? cn : NULL, nb, na, serial,
-                                  &bk, reason, sizeof reason);
+    e = DK__BK->cert->self_signed(key->bk, name, name_len, is_hostname(cn) ? cn : NULL, nb, na,
+                                  serial, &bk, reason, sizeof reason);
     if (e != DK_OK) {
         dk__set_err(err, DK_FAIL(e, "%s", reason[0] ? reason : dk_strerror(e)));
         return NULL;

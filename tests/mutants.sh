@@ -290,6 +290,43 @@ m abi-enum-value-moved openssl tests/abi.sh include/dtlskit/crypto.h \
 m abi-function-unexported openssl tests/abi.sh include/dtlskit/udp.h \
     'DK_API void dk_udp_server_free(' \
     'void dk_udp_server_free('
+# ----------------------------------- certificate names (core DER reader)
+m der-length-past-the-end openssl tests/check_x509:der core/der.c \
+    'if (len > n - hdr)
+        return false;' \
+    'if (0)
+        return false;'
+m der-length-bytes-past-the-end openssl tests/check_x509:der core/der.c \
+    'if (k > 4 || k > n - 2)' \
+    'if (k > 4)'
+m der-long-length-unbounded openssl tests/check_x509:der core/der.c \
+    'if (k > 4 || k > n - 2)' \
+    'if (k > n - 2)'
+m der-non-minimal-length openssl tests/check_x509:der core/der.c \
+    'if (len < 0x80)
+            return false; /* short form was required */' \
+    'if (0)
+            return false; /* short form was required */'
+m der-leading-zero-length openssl tests/check_x509:der core/der.c \
+    'if (p[2] == 0)' \
+    'if (0)'
+m certificate-trailing-bytes openssl tests/check_x509:der core/x509_name.c \
+    'if (!dk__der_expect(&d, DK__DER_SEQ, &cert) || d.n != 0 ||' \
+    'if (!dk__der_expect(&d, DK__DER_SEQ, &cert) ||'
+m name-empty-rdn openssl tests/check_x509:names core/x509_name.c \
+    'if (!dk__der_expect(&rdns, DK__DER_SET, &rdn) || rdn.n == 0)' \
+    'if (!dk__der_expect(&rdns, DK__DER_SET, &rdn))'
+m name-value-unbounded openssl tests/check_x509:parse core/x509_name.c \
+    'if (n == DK__NAME_VALUE_MAX)' \
+    'if (0)'
+m name-dangling-backslash openssl tests/check_x509:parse core/x509_name.c \
+    'if (*p == '"'"'\0'"'"')
+                return bad(ps, "'"'"'%.*s'"'"': dangling backslash at the end",' \
+    'if (0)
+                return bad(ps, "'"'"'%.*s'"'"': dangling backslash at the end",'
+m time-any-day-of-month openssl tests/check_x509:validity core/x509_name.c \
+    'd > mdays[mo - 1] + (mo == 2 && leap)' \
+    'd > 31'
 
 # ---------------------------------------------------------------- run
 available() {

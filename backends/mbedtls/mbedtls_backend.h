@@ -102,15 +102,6 @@ dk_err dk_mbed_cert_from_der(const uint8_t *der, size_t len, dk_bk_cert **out, c
 int dk_mbed_pkcs8_parse(mbedtls_pk_context *pk, const uint8_t *data, size_t len,
                         const char *password);
 
-/* "CN=x, O=y" in certificate order, values in UTF-8, as the OpenSSL
- * backend writes them (mbedtls_names.c). */
-dk_err dk_mbed_name_format(const mbedtls_x509_name *name, char *buf, size_t cap);
-
-/* Builds the list mbedtls_x509write_crt wants from "KEY=value,KEY=value"
- * (validated by the core), keeping repeated keys and any character in the
- * values. Free with mbedtls_asn1_free_named_data_list(). */
-int dk_mbed_name_build(const char *subject, mbedtls_asn1_named_data **head);
-
 /* Name checks mbedTLS 2.28 cannot do (mbedtls_hostname.c): `name` is a host
  * name (dNSName SANs with wildcards, else the CN) or an IP literal
  * (iPAddress SANs). */

@@ -2,6 +2,7 @@
 #include <mbedtls/asn1write.h>
 #include <mbedtls/bignum.h>
 #include <mbedtls/oid.h>
+#include <mbedtls/platform.h>
 #include <mbedtls/x509_crt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,36 +48,6 @@ static dk_err cert_to_der(const dk_bk_cert *c, const uint8_t **der, size_t *len)
     return DK_OK;
 }
 
-static dk_err cert_subject(const dk_bk_cert *c, char *buf, size_t cap)
-{
-    return dk_mbed_name_format(&c->crt.subject, buf, cap);
-}
-
-static dk_err cert_issuer(const dk_bk_cert *c, char *buf, size_t cap)
-{
-    return dk_mbed_name_format(&c->crt.issuer, buf, cap);
-}
-
-static int64_t to_epoch(const mbedtls_x509_time *t)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    tm.tm_year = t->year - 1900;
-    tm.tm_mon = t->mon - 1;
-    tm.tm_mday = t->day;
-    tm.tm_hour = t->hour;
-    tm.tm_min = t->min;
-    tm.tm_sec = t->sec;
-    return (int64_t)timegm(&tm);
-}
-
-static dk_err cert_validity(const dk_bk_cert *c, int64_t *nb, int64_t *na)
-{
-    *nb = to_epoch(&c->crt.valid_from);
-    *na = to_epoch(&c->crt.valid_to);
-    return DK_OK;
-}
-
 /* "YYYYMMDDhhmmss", as mbedtls_x509write_crt_set_validity wants it. */
 static bool time_string(int64_t t, char out[16])
 {
@@ -108,11 +79,70 @@ static int san_extension(const char *dns_name, unsigned char *buf, size_t cap,
     return (int)len;
 }
 
+/* Prepends one attribute, allocated the way
+ * mbedtls_asn1_free_named_data_list releases it. */
+static int prepend(mbedtls_asn1_named_data **head, const mbedtls_asn1_buf *oid,
+                   const mbedtls_asn1_buf *val)
+{
+    mbedtls_asn1_named_data *a = mbedtls_calloc(1, sizeof *a);
+    if (!a)
+        return MBEDTLS_ERR_X509_ALLOC_FAILED;
+    a->oid = *oid;
+    a->val = *val;
+    a->oid.p = mbedtls_calloc(1, oid->len);
+    a->val.p = mbedtls_calloc(1, val->len ? val->len : 1);
+    if (!a->oid.p || !a->val.p) {
+        mbedtls_free(a->oid.p);
+        mbedtls_free(a->val.p);
+        mbedtls_free(a);
+        return MBEDTLS_ERR_X509_ALLOC_FAILED;
+    }
+    memcpy(a->oid.p, oid->p, oid->len);
+    memcpy(a->val.p, val->p, val->len);
+    a->next = *head;
+    *head = a;
+    return 0;
+}
+
+/* The writer's list for the core's DER Name. mbedtls_x509_write_names
+ * writes the list back to front, hence prepend. It puts every attribute in
+ * an RDN of its own: a multi-valued RDN is refused. */
+static int name_list(const uint8_t *der, size_t len, mbedtls_asn1_named_data **head)
+{
+    const int seq = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE;
+    const int set = MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SET;
+    unsigned char *p = (unsigned char *)der, *end = p + len;
+    size_t n;
+    int ret = mbedtls_asn1_get_tag(&p, end, &n, seq);
+    while (ret == 0 && p < end) {
+        mbedtls_asn1_buf oid = {.tag = MBEDTLS_ASN1_OID}, val = {0};
+        if ((ret = mbedtls_asn1_get_tag(&p, end, &n, set)) != 0)
+            break;
+        unsigned char *rdn_end = p + n;
+        if ((ret = mbedtls_asn1_get_tag(&p, rdn_end, &n, seq)) != 0 ||
+            (ret = mbedtls_asn1_get_tag(&p, rdn_end, &oid.len, MBEDTLS_ASN1_OID)) != 0)
+            break;
+        oid.p = p;
+        p += oid.len;
+        if (p >= rdn_end)
+            return MBEDTLS_ERR_X509_INVALID_NAME;
+        val.tag = *p++;
+        if ((ret = mbedtls_asn1_get_len(&p, rdn_end, &val.len)) != 0)
+            break;
+        val.p = p;
+        p += val.len;
+        if (p != rdn_end)
+            return MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE; /* a second attribute */
+        ret = prepend(head, &oid, &val);
+    }
+    return ret;
+}
+
 /* Fills `w` for a self-signed CA certificate (what the OpenSSL backend
  * makes): v3, SHA-256, CA:TRUE, key usage, key identifier, optional SAN. */
 static int describe(mbedtls_x509write_cert *w, mbedtls_mpi *serial, const dk_bk_key *key,
-                    const char *subject, const char *dns_name, int64_t nb, int64_t na,
-                    const uint8_t serial_bytes[16])
+                    const uint8_t *name_der, size_t name_len, const char *dns_name, int64_t nb,
+                    int64_t na, const uint8_t serial_bytes[16])
 {
     char from[16], to[16];
     if (!time_string(nb, from) || !time_string(na, to))
@@ -129,9 +159,9 @@ static int describe(mbedtls_x509write_cert *w, mbedtls_mpi *serial, const dk_bk_
         ret = mbedtls_x509write_crt_set_validity(w, from, to);
     /* Issuer and subject are the same name, each in its own list. */
     if (ret == 0)
-        ret = dk_mbed_name_build(subject, &w->subject);
+        ret = name_list(name_der, name_len, &w->subject);
     if (ret == 0)
-        ret = dk_mbed_name_build(subject, &w->issuer);
+        ret = name_list(name_der, name_len, &w->issuer);
     if (ret == 0)
         ret = mbedtls_x509write_crt_set_basic_constraints(w, 1, -1);
     if (ret == 0)
@@ -151,9 +181,9 @@ static int describe(mbedtls_x509write_cert *w, mbedtls_mpi *serial, const dk_bk_
     return ret;
 }
 
-static dk_err cert_self_signed(const dk_bk_key *key, const char *subject, const char *dns_name,
-                               int64_t not_before, int64_t not_after, const uint8_t serial[16],
-                               dk_bk_cert **out, char *reason, size_t cap)
+static dk_err cert_self_signed(const dk_bk_key *key, const uint8_t *name_der, size_t name_len,
+                               const char *dns_name, int64_t not_before, int64_t not_after,
+                               const uint8_t serial[16], dk_bk_cert **out, char *reason, size_t cap)
 {
     unsigned char *buf = malloc(CERT_BUF);
     if (!buf)
@@ -162,11 +192,15 @@ static dk_err cert_self_signed(const dk_bk_key *key, const char *subject, const 
     mbedtls_mpi sn;
     mbedtls_x509write_crt_init(&w);
     mbedtls_mpi_init(&sn);
-    int ret = describe(&w, &sn, key, subject, dns_name, not_before, not_after, serial);
+    int ret = describe(&w, &sn, key, name_der, name_len, dns_name, not_before, not_after, serial);
     if (ret == 0)
         ret = mbedtls_x509write_crt_der(&w, buf, CERT_BUF, mbedtls_ctr_drbg_random, dk_mbed_drbg());
     dk_err e = DK_OK;
-    if (ret < 0) {
+    if (ret == MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE) {
+        snprintf(reason, cap,
+                 "mbedTLS 2.28 writes one attribute per RDN: no multi-valued RDNs ('+')");
+        e = DK_ERR_UNAVAILABLE;
+    } else if (ret < 0) {
         dk_mbed_reason(ret, "cannot create the certificate", reason, cap);
         e = DK_ERR_TLS;
     } else {
@@ -201,9 +235,6 @@ const dk_bk_cert_ops dk_mbed_cert_ops = {
     .size = sizeof(dk_bk_cert_ops),
     .from_der = cert_from_der,
     .to_der = cert_to_der,
-    .subject = cert_subject,
-    .issuer = cert_issuer,
-    .validity = cert_validity,
     .self_signed = cert_self_signed,
     .key_matches = cert_key_matches,
     .free = cert_free,

@@ -57,76 +57,6 @@ static dk_err cert_to_der(const dk_bk_cert *c, const uint8_t **der, size_t *len)
     return DK_OK;
 }
 
-/* "C=IT, O=org, CN=name" in the order of the certificate. */
-static dk_err name_string(const X509_NAME *name, char *buf, size_t cap)
-{
-    size_t used = 0;
-    if (cap)
-        buf[0] = '\0';
-    for (int i = 0; i < X509_NAME_entry_count(name); i++) {
-        const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
-        int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
-        const char *sn = nid == NID_pkcs9_emailAddress ? "emailAddress" : OBJ_nid2sn(nid);
-        unsigned char *utf8 = NULL;
-        int vlen = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
-        if (vlen < 0)
-            return DK_ERR_TLS;
-        int n = snprintf(buf + used, cap > used ? cap - used : 0, "%s%s=%.*s", i ? ", " : "",
-                         sn ? sn : "?", vlen, utf8);
-        OPENSSL_free(utf8);
-        used += (size_t)n;
-    }
-    return used < cap ? DK_OK : DK_ERR_BUFFER_TOO_SMALL;
-}
-
-static dk_err cert_subject(const dk_bk_cert *c, char *buf, size_t cap)
-{
-    return name_string(X509_get_subject_name(c->x509), buf, cap);
-}
-
-static dk_err cert_issuer(const dk_bk_cert *c, char *buf, size_t cap)
-{
-    return name_string(X509_get_issuer_name(c->x509), buf, cap);
-}
-
-static bool to_epoch(const ASN1_TIME *t, int64_t *out)
-{
-    struct tm tm;
-    if (!ASN1_TIME_to_tm(t, &tm))
-        return false;
-    *out = (int64_t)timegm(&tm);
-    return true;
-}
-
-static dk_err cert_validity(const dk_bk_cert *c, int64_t *nb, int64_t *na)
-{
-    if (!to_epoch(X509_get0_notBefore(c->x509), nb) || !to_epoch(X509_get0_notAfter(c->x509), na))
-        return DK_ERR_PARSE;
-    return DK_OK;
-}
-
-/* Adds "KEY=value,KEY=value" (checked by the core) to `name`. */
-static bool add_rdns(X509_NAME *name, const char *subject)
-{
-    char *copy = strdup(subject);
-    if (!copy)
-        return false;
-    bool ok = true;
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(tok, '=');
-        if (!eq)
-            ok = false;
-        else {
-            *eq = '\0';
-            ok = X509_NAME_add_entry_by_txt(name, tok, MBSTRING_UTF8, (const unsigned char *)eq + 1,
-                                            -1, -1, 0) == 1;
-        }
-    }
-    free(copy);
-    return ok;
-}
-
 static bool add_ext(X509 *x, int nid, const char *value)
 {
     X509V3_CTX v3;
@@ -140,19 +70,21 @@ static bool add_ext(X509 *x, int nid, const char *value)
     return ok == 1;
 }
 
-static dk_err cert_self_signed(const dk_bk_key *key, const char *subject, const char *dns_name,
-                               int64_t not_before, int64_t not_after, const uint8_t serial[16],
-                               dk_bk_cert **out, char *reason, size_t cap)
+static dk_err cert_self_signed(const dk_bk_key *key, const uint8_t *name_der, size_t name_len,
+                               const char *dns_name, int64_t not_before, int64_t not_after,
+                               const uint8_t serial[16], dk_bk_cert **out, char *reason, size_t cap)
 {
     ERR_clear_error();
+    const unsigned char *np = name_der;
+    X509_NAME *name = d2i_X509_NAME(NULL, &np, (long)name_len);
     X509 *x = X509_new();
     BIGNUM *bn = BN_bin2bn(serial, 16, NULL);
-    bool ok = x && bn && X509_set_version(x, 2) &&
+    bool ok = name && x && bn && X509_set_version(x, 2) &&
               BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) &&
               ASN1_TIME_set(X509_getm_notBefore(x), (time_t)not_before) &&
               ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after) &&
-              X509_set_pubkey(x, key->pkey) && add_rdns(X509_get_subject_name(x), subject) &&
-              X509_set_issuer_name(x, X509_get_subject_name(x)) &&
+              X509_set_pubkey(x, key->pkey) && X509_set_subject_name(x, name) &&
+              X509_set_issuer_name(x, name) &&
               /* Self-signed: it is its own CA, as Godot's are. */
               add_ext(x, NID_basic_constraints, "critical,CA:TRUE") &&
               add_ext(x, NID_key_usage, "critical,digitalSignature,keyCertSign,keyEncipherment") &&
@@ -164,6 +96,7 @@ static dk_err cert_self_signed(const dk_bk_key *key, const char *subject, const 
     }
     ok = ok && X509_sign(x, key->pkey, EVP_sha256()) > 0;
     BN_free(bn);
+    X509_NAME_free(name);
     if (!ok) {
         X509_free(x);
         dk_ossl_reason(reason, cap, "cannot create the certificate");
@@ -194,9 +127,6 @@ const dk_bk_cert_ops dk_ossl_cert_ops = {
     .size = sizeof(dk_bk_cert_ops),
     .from_der = cert_from_der,
     .to_der = cert_to_der,
-    .subject = cert_subject,
-    .issuer = cert_issuer,
-    .validity = cert_validity,
     .self_signed = cert_self_signed,
     .key_matches = cert_key_matches,
     .free = cert_free,

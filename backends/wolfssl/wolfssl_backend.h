@@ -95,9 +95,10 @@ dk_err dk_wolf_cert_new(const uint8_t *der, size_t len, dk_bk_cert **out, char *
                         size_t reason_cap);
 
 /* cert_ops.self_signed (wolfssl_certgen.c). */
-dk_err dk_wolf_cert_self_signed(const dk_bk_key *key, const char *subject, const char *dns_name,
-                                int64_t not_before, int64_t not_after, const uint8_t serial[16],
-                                dk_bk_cert **out, char *reason, size_t reason_cap);
+dk_err dk_wolf_cert_self_signed(const dk_bk_key *key, const uint8_t *name_der, size_t name_len,
+                                const char *dns_name, int64_t not_before, int64_t not_after,
+                                const uint8_t serial[16], dk_bk_cert **out, char *reason,
+                                size_t cap);
 
 /* wolfSSL's name for cipher suite `iana` (static storage), or NULL when
  * this build has no such suite. */

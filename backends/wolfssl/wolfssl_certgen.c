@@ -16,19 +16,24 @@
  * at most sizeof(Cert.sbjRaw), one DNS name). */
 #define CERT_DER_MAX 16384
 
-/* Subject and issuer: the Name's RDN sets. wolfCrypt copies sbjRaw up to
- * its first NUL byte, so an encoding with a zero byte (a length of exactly
- * 256, 512...) cannot be carried. */
-static bool set_name(Cert *cert, const char *subject)
+/* Subject and issuer: the contents of the core's Name (its RDN sets),
+ * which is what sbjRaw and issRaw hold. wolfCrypt copies them up to their
+ * first NUL byte (it takes their length with strlen), so a Name whose
+ * encoding holds a zero byte (a length of exactly 256, 512...) cannot be
+ * carried. wc_SetSubjectRaw() (WOLFSSL_CERT_EXT, which Debian's build has)
+ * copies the subject of another certificate, not a Name, and has the same
+ * limit. */
+static bool set_name(Cert *cert, const uint8_t *name_der, size_t name_len)
 {
-    uint8_t buf[sizeof cert->sbjRaw];
-    dk_der_out o = {buf, sizeof buf - 1, 0, true};
-    if (!dk_der_name_rdns(&o, subject) || o.len == 0 || memchr(buf, 0, o.len))
+    dk_der d = {name_der, name_len}, rdns;
+    uint8_t tag;
+    if (!dk_der_next(&d, &tag, &rdns) || tag != 0x30 || rdns.n == 0 ||
+        rdns.n >= sizeof cert->sbjRaw || memchr(rdns.p, 0, rdns.n))
         return false;
-    memcpy(cert->sbjRaw, buf, o.len);
-    cert->sbjRaw[o.len] = 0;
-    memcpy(cert->issRaw, buf, o.len);
-    cert->issRaw[o.len] = 0;
+    memcpy(cert->sbjRaw, rdns.p, rdns.n);
+    cert->sbjRaw[rdns.n] = 0;
+    memcpy(cert->issRaw, rdns.p, rdns.n);
+    cert->issRaw[rdns.n] = 0;
     return true;
 }
 
@@ -57,19 +62,19 @@ static bool set_dns_name(Cert *cert, const char *dns_name)
     return true;
 }
 
-static dk_err fill(Cert *cert, dk_wolf_pkey *pk, const char *subject, const char *dns_name,
-                   int64_t not_before, int64_t not_after, const uint8_t serial[16], char *reason,
-                   size_t cap)
+static dk_err fill(Cert *cert, dk_wolf_pkey *pk, const uint8_t *name_der, size_t name_len,
+                   const char *dns_name, int64_t not_before, int64_t not_after,
+                   const uint8_t serial[16], char *reason, size_t cap)
 {
     int rc = wc_InitCert(cert);
     if (rc != 0) {
         dk_wolf_reason(reason, cap, rc, "cannot initialise the certificate");
         return DK_ERR_TLS;
     }
-    if (!set_name(cert, subject)) {
+    if (!set_name(cert, name_der, name_len)) {
         snprintf(reason, cap,
-                 "wolfSSL's certificate generator cannot carry this subject (%zu bytes at most, "
-                 "and no value or RDN of exactly 256, 512... bytes)",
+                 "wolfSSL's certificate generator cannot carry this name (%zu bytes at most, "
+                 "no zero byte in its DER: no value or RDN of exactly 256, 512... bytes)",
                  sizeof cert->sbjRaw - 1);
         return DK_ERR_INVALID;
     }
@@ -100,9 +105,10 @@ static dk_err fill(Cert *cert, dk_wolf_pkey *pk, const char *subject, const char
     return DK_OK;
 }
 
-dk_err dk_wolf_cert_self_signed(const dk_bk_key *key, const char *subject, const char *dns_name,
-                                int64_t not_before, int64_t not_after, const uint8_t serial[16],
-                                dk_bk_cert **out, char *reason, size_t cap)
+dk_err dk_wolf_cert_self_signed(const dk_bk_key *key, const uint8_t *name_der, size_t name_len,
+                                const char *dns_name, int64_t not_before, int64_t not_after,
+                                const uint8_t serial[16], dk_bk_cert **out, char *reason,
+                                size_t cap)
 {
     dk_wolf_pkey pk;
     if (dk_wolf_pkey_decode(key, &pk) != DK_OK) {
@@ -117,7 +123,8 @@ dk_err dk_wolf_cert_self_signed(const dk_bk_key *key, const char *subject, const
         dk_wolf_pkey_free(&pk);
         return DK_ERR_NOMEM;
     }
-    dk_err e = fill(cert, &pk, subject, dns_name, not_before, not_after, serial, reason, cap);
+    dk_err e =
+        fill(cert, &pk, name_der, name_len, dns_name, not_before, not_after, serial, reason, cap);
     if (e == DK_OK) {
         RsaKey *rsa = pk.type == DK_KEY_RSA ? &pk.rsa : NULL;
         ecc_key *ecc = pk.type == DK_KEY_EC ? &pk.ecc : NULL;

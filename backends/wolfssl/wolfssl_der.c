@@ -10,13 +10,9 @@ enum {
     TAG_BIT_STRING = 0x03,
     TAG_OCTET_STRING = 0x04,
     TAG_OID = 0x06,
-    TAG_UTF8 = 0x0c,
-    TAG_PRINTABLE = 0x13,
-    TAG_IA5 = 0x16,
     TAG_UTCTIME = 0x17,
     TAG_GENTIME = 0x18,
     TAG_SEQ = 0x30,
-    TAG_SET = 0x31,
     TAG_CTX0 = 0xa0, /* [0] constructed: version */
     TAG_CTX3 = 0xa3, /* [3] constructed: extensions */
     TAG_SAN_IP = 0x87,
@@ -162,62 +158,6 @@ void dk_der_put(dk_der_out *o, uint8_t tag, const void *content, size_t len)
     if (len)
         memcpy(o->buf + o->len + h, content, len);
     o->len += h + len;
-}
-
-/* Wraps everything written since `mark` in one element of tag `tag`. */
-static void wrap_from(dk_der_out *o, size_t mark, uint8_t tag)
-{
-    uint8_t hdr[4];
-    size_t len = o->len - mark;
-    size_t h = header(hdr, tag, len);
-    if (!o->ok || !h || o->cap - o->len < h) {
-        o->ok = false;
-        return;
-    }
-    memmove(o->buf + mark + h, o->buf + mark, len);
-    memcpy(o->buf + mark, hdr, h);
-    o->len += h;
-}
-
-bool dk_der_name_rdns(dk_der_out *o, const char *subject)
-{
-    static const struct {
-        const char *key;
-        uint8_t oid[9];
-        uint8_t oid_len;
-        uint8_t str;
-    } attrs[] = {
-        {"CN", {0x55, 0x04, 0x03}, 3, TAG_UTF8},
-        {"O", {0x55, 0x04, 0x0a}, 3, TAG_UTF8},
-        {"OU", {0x55, 0x04, 0x0b}, 3, TAG_UTF8},
-        /* X.520: countryName is a PrintableString, emailAddress IA5. */
-        {"C", {0x55, 0x04, 0x06}, 3, TAG_PRINTABLE},
-        {"ST", {0x55, 0x04, 0x08}, 3, TAG_UTF8},
-        {"L", {0x55, 0x04, 0x07}, 3, TAG_UTF8},
-        {"emailAddress", {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01}, 9, TAG_IA5},
-    };
-    const char *p = subject;
-    while (*p && o->ok) {
-        const char *eq = strchr(p, '=');
-        const char *end = strchr(p, ',');
-        if (!end)
-            end = p + strlen(p);
-        if (!eq || eq > end)
-            return false;
-        size_t klen = (size_t)(eq - p), i;
-        for (i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
-            if (strlen(attrs[i].key) == klen && strncmp(attrs[i].key, p, klen) == 0)
-                break;
-        if (i == sizeof attrs / sizeof attrs[0])
-            return false;
-        size_t set = o->len;
-        dk_der_put(o, TAG_OID, attrs[i].oid, attrs[i].oid_len);
-        dk_der_put(o, attrs[i].str, eq + 1, (size_t)(end - eq - 1));
-        wrap_from(o, set, TAG_SEQ);
-        wrap_from(o, set, TAG_SET);
-        p = *end ? end + 1 : end;
-    }
-    return o->ok;
 }
 
 bool dk_der_time(dk_der_out *o, int64_t t)

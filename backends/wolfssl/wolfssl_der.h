@@ -1,6 +1,6 @@
 /* wolfSSL backend: the few DER reads and writes wolfSSL has no call for
  * (telling an encrypted PKCS#8 key apart, a certificate's exact length, its
- * iPAddress names; the Name and dates of a generated certificate). */
+ * iPAddress names; the dates of a generated certificate). */
 #ifndef DK_WOLFSSL_DER_H
 #define DK_WOLFSSL_DER_H
 
@@ -42,10 +42,6 @@ typedef struct dk_der_out {
 
 /* Appends tag, length and `content`. */
 void dk_der_put(dk_der_out *o, uint8_t tag, const void *content, size_t len);
-
-/* The RDN sets of a Name (without the outer SEQUENCE) for "KEY=value,..."
- * in the order given, keys CN, O, OU, C, ST, L, emailAddress. */
-bool dk_der_name_rdns(dk_der_out *o, const char *subject);
 
 /* UTCTime up to 2049, GeneralizedTime after (RFC 5280 4.1.2.5). */
 bool dk_der_time(dk_der_out *o, int64_t t);

@@ -130,7 +130,9 @@ typedef struct dk_bk_key_ops {
 /* -------------------------------------------------------- certificates */
 
 /* The core splits PEM bundles and encodes PEM itself: a backend handles one
- * DER certificate at a time. */
+ * DER certificate at a time. The core also reads subject, issuer and
+ * validity from the DER (to_der) itself, so that every backend prints the
+ * same text. */
 typedef struct dk_bk_cert_ops {
     size_t size;
     /* Parses one DER certificate. Errors: DK_ERR_PARSE, DK_ERR_NOMEM. */
@@ -139,21 +141,16 @@ typedef struct dk_bk_cert_ops {
     /* The certificate's DER encoding, borrowed: valid while the certificate
      * lives. */
     dk_err (*to_der)(const dk_bk_cert *cert, const uint8_t **der, size_t *len);
-    /* One-line subject / issuer ("CN=x, O=y"); DK_ERR_BUFFER_TOO_SMALL when
-     * `cap` is short. */
-    dk_err (*subject)(const dk_bk_cert *cert, char *buf, size_t cap);
-    dk_err (*issuer)(const dk_bk_cert *cert, char *buf, size_t cap);
-    /* Validity period in seconds since the epoch (UTC). */
-    dk_err (*validity)(const dk_bk_cert *cert, int64_t *not_before, int64_t *not_after);
-    /* Self-signed certificate for `key`. `subject`: comma-separated
-     * "KEY=value" RDNs, validated by the core (keys CN, O, OU, C, ST, L,
-     * emailAddress). `dns_name`: NULL, or a host name to add as
-     * subjectAltName. Times in seconds since the epoch. `serial`: 16 random
-     * bytes from the core (positive: top bit cleared). SHA-256 signature.
-     * NULL member: unavailable. */
-    dk_err (*self_signed)(const dk_bk_key *key, const char *subject, const char *dns_name,
-                          int64_t not_before, int64_t not_after, const uint8_t serial[16],
-                          dk_bk_cert **out, char *reason, size_t reason_cap);
+    /* Self-signed certificate for `key`. `name_der`: the DER-encoded Name
+     * (a SEQUENCE of RDN SETs, built and checked by the core) to write as
+     * subject and as issuer, unchanged. `dns_name`: NULL, or a host name to
+     * add as subjectAltName. Times in seconds since the epoch. `serial`: 16
+     * random bytes from the core (positive: top bit cleared). SHA-256
+     * signature. NULL member: unavailable. */
+    dk_err (*self_signed)(const dk_bk_key *key, const uint8_t *name_der, size_t name_der_len,
+                          const char *dns_name, int64_t not_before, int64_t not_after,
+                          const uint8_t serial[16], dk_bk_cert **out, char *reason,
+                          size_t reason_cap);
     /* True when `key` is the private key for `cert`'s public key. */
     bool (*key_matches)(const dk_bk_key *key, const dk_bk_cert *cert);
     void (*free)(dk_bk_cert *cert);

@@ -133,9 +133,18 @@ DK_API dk_cert *dk_cert_get(const dk_cert *cert, int index, dk_err *err);
  *  before handing them over. */
 DK_API dk_err dk_cert_append(dk_cert *chain, const dk_cert *more);
 
-/** The subject of the certificate at `index` as a one-line string
- *  ("CN=example.com, O=Org, C=IT" style; the exact spacing is the
- *  backend's). DK_ERR_BUFFER_TOO_SMALL when `cap` is too short. */
+/** The subject of the certificate at `index` as a one-line string, the
+ *  same with every backend: "CN=example.com, O=Org, C=IT", the RDNs in
+ *  certificate order joined by ", ", the attributes of a multi-valued RDN
+ *  joined by "+". Values are in UTF-8 and escaped as RFC 4514 says (a
+ *  backslash before any of `"+,;<>\`, before a leading space or '#' and a
+ *  trailing space; control characters as \XX). Attributes without a short
+ *  name are written as dotted OIDs, and values that are not text (or
+ *  longer than 255 bytes) as '#' and the hex of their DER, as in
+ *  "1.2.3.4=#0C0568656C6C6F". The text is accepted back by
+ *  dk_cert_generate_self_signed(). DK_ERR_BUFFER_TOO_SMALL when `cap` is
+ *  too short (`buf` then holds as much as fits), DK_ERR_PARSE when the
+ *  certificate's Name is malformed. */
 DK_API dk_err dk_cert_get_subject(const dk_cert *cert, int index, char *buf, size_t cap);
 
 /** As dk_cert_get_subject() for the issuer. */
@@ -150,12 +159,26 @@ DK_API dk_err dk_cert_get_validity(const dk_cert *cert, int index, int64_t *not_
                                    int64_t *not_after);
 
 /** Creates a self-signed certificate for `key`.
- *  `issuer_name`: subject and issuer, comma-separated RDNs such as
- *  "CN=myserver,O=myorganisation,C=IT" (NULL: that default). When the CN is a
- *  host name it is also written as a subjectAltName DNS entry, which modern
+ *  `issuer_name`: subject and issuer, comma-separated "KEY=value" RDNs such
+ *  as "CN=myserver,O=myorganisation,C=IT" (NULL: that default), in the
+ *  syntax mbedTLS accepts (Godot passes it to mbedTLS) and the text
+ *  dk_cert_get_subject() writes: spaces after the commas are skipped;
+ *  RFC 4514 escapes (`\,` `\+` `\=` `\\` `\#` `\ ` ..., `\XX` hex);
+ *  the keys CN, C, O, OU, L, ST, emailAddress, serialNumber, title, SN, GN,
+ *  initials, pseudonym, generationQualifier, dnQualifier, postalCode,
+ *  postalAddress, DC, UID, street, description, businessCategory,
+ *  organizationIdentifier, their long forms (commonName, countryName,
+ *  organizationName, locality, ...), mbedTLS's R (emailAddress), and
+ *  dotted OIDs; "#" and hex digits that encode one DER string (else the
+ *  '#' is literal); "OU=a+OU=b" for a multi-valued RDN (a '+' not followed
+ *  by "KEY=" is literal, as mbedTLS has it). Values are UTF-8, 1 to 255
+ *  bytes. When the CN is a host name
+ *  it is also written as a subjectAltName DNS entry, which modern
  *  verifiers require. `not_before` / `not_after`: "YYYYMMDDhhmmss" UTC (NULL:
  *  now, and ten years from now). Errors: DK_ERR_INVALID (bad name or date,
- *  public-only key), DK_ERR_UNAVAILABLE.
+ *  public-only key; dk_last_error() says what is wrong with a name),
+ *  DK_ERR_UNAVAILABLE (no certificate generation; mbedTLS: a multi-valued
+ *  RDN, which its writer cannot encode).
  *  Godot: Crypto.generate_self_signed_certificate(key, issuer_name,
  *  not_before, not_after). */
 DK_API dk_cert *dk_cert_generate_self_signed(const dk_key *key, const char *issuer_name,

@@ -8,6 +8,7 @@
 #   untrusted: self-signed localhost, in no trust store
 #   rsa: RSA-2048 server for localhost signed by the intermediate
 #   big chain (MTU tests): RSA-4096 root -> int1 -> int2 -> leaf (localhost)
+#   names: self-signed, a subject full of what name printing must handle
 set -eu
 cd "$(dirname "$0")"
 days=36500
@@ -109,5 +110,22 @@ rsa big-int1.key 4096; sign big-int1 "/CN=dtlskit big intermediate 1" big-ca ca
 rsa big-int2.key 4096; sign big-int2 "/CN=dtlskit big intermediate 2" big-int1 ca
 rsa big-server.key 4096; sign big-server "/CN=localhost" big-int2 server
 cat big-server.pem big-int2.pem big-int1.pem > big-server-chain.pem
+# names.pem (tests/check_x509): a self-signed certificate whose subject has
+# what name printing must handle: RFC 4514 specials, leading and trailing
+# spaces, a leading '#', UTF-8, a multi-valued RDN, an attribute without a
+# short name (1.2.3.4, printed as #hex).
+cat > "$tmp/names.cnf" <<'CNF'
+oid_section = oids
+[oids]
+dkTestAttr = 1.2.3.4
+[req]
+distinguished_name = dn
+string_mask = utf8only
+[dn]
+CNF
+ec names.key
+openssl req -x509 -new -key names.key -config "$tmp/names.cnf" -utf8 -multivalue-rdn -days $days \
+    -sha256 -subj "/C=IT/ST=Lombardia/O=Acme, S.p.A./OU=R&D+OU=Ops/dkTestAttr=hello/emailAddress=a@b.example/CN= #lead \"q\" <a>;b\\\\c=d\\+e /CN=Zoë 日本" \
+    -out names.pem
 rm -f ./*.srl
 echo "certificates written to $(pwd)"
