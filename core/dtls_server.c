@@ -44,7 +44,7 @@ dk_dtls_server *dk_dtls_server_new(dk_err *err)
     s->cfg.idle_timeout_ms = DK__DEFAULT_SERVER_IDLE_MS;
     dk__caps_default(&s->caps);
     s->key_cache = DK__AEAD_CACHE_DEFAULT;
-    dk__heap_init(&s->timers);
+    dk__sessions_init(&s->sessions, s);
     dk__set_err(err, DK_OK);
     return s;
 }
@@ -55,9 +55,8 @@ void dk_dtls_server_free(dk_dtls_server *s)
         return;
     if (s->attached)
         dk__udp_server_set_filter(s->attached, NULL, NULL);
-    while (s->tracked) /* the sessions live on, untracked */
-        dk__dtls_untrack(s->tracked);
-    dk__heap_destroy(&s->timers);
+    /* The sessions live on, untracked. */
+    dk__sessions_destroy(&s->sessions);
     dk__ledger_unref(s->ledger); /* sessions still counted keep it alive */
     dk__ctx_unref(s->ctx);
     dk_tls_options_free(s->opts);
@@ -264,15 +263,8 @@ dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp
     }
     /* In admission mode the server keeps track of the session for
      * dk_dtls_server_poll(). */
-    if (s->attached && udp->server == s->attached) {
-        p->tracker = s;
-        p->trk_next = s->tracked;
-        if (s->tracked)
-            s->tracked->trk_prev = p;
-        s->tracked = p;
-        udp->owner = p;
-        p->reported = DK_DTLS_HANDSHAKING;
-    }
+    if (s->attached && udp->server == s->attached)
+        dk__sessions_add(&s->sessions, p);
     /* Answer the ClientHello at once: the first flight leaves now. */
     (void)dk_dtls_peer_poll(p);
     return p;
@@ -339,7 +331,7 @@ static void detached(void *ctx)
 static void stopped(void *ctx)
 {
     dk_dtls_server *s = ctx;
-    for (dk_dtls_peer *p = s->tracked; p; p = p->trk_next)
+    for (dk_dtls_peer *p = dk__sessions_first(&s->sessions); p; p = dk__sessions_next(p))
         if (p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED)
             (void)dk__dtls_peer_transport_lost(p);
 }
@@ -541,9 +533,8 @@ int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
     uint64_t now = dk__now_ms();
     /* No timer for the cookie secret: it rotates when a ClientHello needs
      * it, so an idle server sleeps. */
-    const dk__heap_node *top = dk__heap_top(&s->timers);
-    int t = top ? dk__ms_until(top->deadline, now) : -1;
-    if (s->att_head)
+    int t = dk__ms_until(dk__sessions_next_deadline(&s->sessions), now);
+    if (dk__sessions_waiting(&s->sessions))
         t = 0;
     if (s->attached) {
         int u = dk_udp_server_get_timeout_ms(s->attached);
@@ -557,26 +548,8 @@ int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
  * the middle of a poll busy with handshakes. */
 #define STALE_US 200
 
-#define PEER_OF_TIMER(n) ((dk_dtls_peer *)(void *)((char *)(n)-offsetof(dk_dtls_peer, timer)))
 /* Sessions whose timer is handled per call: bounds the work of one poll. */
 #define DUE_PER_POLL 256
-
-/* Stores in `ready` up to `max` sessions that need the caller. */
-static int hand_over(dk_dtls_server *s, dk_dtls_peer **ready, int max)
-{
-    int n = 0;
-    while (n < max && s->att_head) {
-        dk_dtls_peer *p = s->att_head;
-        s->att_head = p->att_next;
-        if (!s->att_head)
-            s->att_tail = NULL;
-        p->att_next = NULL;
-        p->in_attention = false;
-        p->reported = p->status;
-        ready[n++] = p;
-    }
-    return n;
-}
 
 int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
 {
@@ -586,8 +559,9 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     if (!udp)
         return DK_FAIL(DK_ERR_STATE, "attach the server to a UDP server first");
     if (udp->fd < 0) /* sessions it ended when it stopped are still reported */
-        return s->att_head ? hand_over(s, ready, max)
-                           : DK_FAIL(DK_ERR_STATE, "the UDP server is not listening");
+        return dk__sessions_waiting(&s->sessions)
+                   ? dk__sessions_hand_over(&s->sessions, ready, max)
+                   : DK_FAIL(DK_ERR_STATE, "the UDP server is not listening");
     /* Replies the caller queued since the last call leave first. */
     dk_udp_server_flush(udp);
     dk__udp_server_cork(udp);
@@ -601,11 +575,11 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
             dk_udp_peer_free(taken);
             continue;
         }
-        if (!p->tracker) { /* not a session after all: nothing to hand over */
+        if (!dk__sessions_server(p)) { /* not a session after all: nothing to hand over */
             dk_dtls_peer_free(p);
             continue;
         }
-        p->reported = (dk_dtls_status)-1; /* new: report it */
+        dk__sessions_mark_new(p); /* new: report it */
         dk__dtls_peer_touch(p);
         dk__udp_server_flush_stale(udp, STALE_US);
     }
@@ -619,14 +593,7 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     /* Sessions whose timer is due: collected first, so that each runs once
      * per call whatever its new deadline. */
     dk_dtls_peer *due[DUE_PER_POLL];
-    int ndue = 0;
-    uint64_t now = dk__now_ms();
-    const dk__heap_node *top;
-    while (ndue < DUE_PER_POLL && (top = dk__heap_top(&s->timers)) && top->deadline <= now) {
-        dk_dtls_peer *p = PEER_OF_TIMER(top);
-        dk__heap_set(&s->timers, &p->timer, 0);
-        due[ndue++] = p;
-    }
+    int ndue = dk__sessions_take_due(&s->sessions, dk__now_ms(), due, DUE_PER_POLL);
     for (int i = 0; i < ndue; i++)
         (void)dk_dtls_peer_poll(due[i]);
     /* What this poll produced (handshake flights...) leaves now. */
@@ -635,7 +602,7 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     if (e != DK_OK)
         return e;
     /* Hand over what needs the caller: packets to read, a new status. */
-    return hand_over(s, ready, max);
+    return dk__sessions_hand_over(&s->sessions, ready, max);
 }
 
 dk_err dk_dtls_server_get_stats(const dk_dtls_server *s, dk_dtls_server_stats *out)
