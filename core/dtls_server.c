@@ -177,6 +177,112 @@ static dk_err send_via_peer(void *ctx, const uint8_t *d, size_t n)
     return dk__udp_peer_send(ctx, d, n, NULL);
 }
 
+/* The steps of dk_dtls_server_take_connection(), in order. A step that
+ * refuses the client ends the session (ERROR, with a reason) and returns
+ * false or NULL: the session is then returned as it is, so that a Godot
+ * caller sees the refusal in its status. */
+
+/* A session object that owns `udp` from now on, whatever happens. */
+static dk_dtls_peer *create_session(dk_dtls_server *s, dk_udp_peer *udp, const char *func,
+                                    dk_err *err)
+{
+    dk_dtls_peer *p = dk__dtls_peer_alloc(func, err);
+    if (!p)
+        return NULL;
+    p->udp = udp;
+    udp->claimed = true;
+    p->cfg = s->cfg;
+    dk__set_err(err, DK_OK);
+    return p;
+}
+
+/* The datagram the peer became pending with, or NULL. */
+static const dk__pkt *read_first_datagram(dk_dtls_peer *p)
+{
+    const dk__pkt *first = p->udp->queue.head;
+    if (!first) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "nothing received from this peer yet");
+        return NULL;
+    }
+    return first;
+}
+
+/* The first datagram must be a ClientHello with a valid cookie; without
+ * one the client gets a HelloVerifyRequest. Sets `ch` and `secret`. */
+static bool check_cookie(dk_dtls_server *s, dk_dtls_peer *p, const dk__pkt *first,
+                         dk__client_hello *ch, const dk__secret **secret)
+{
+    dk_udp_peer *udp = p->udp;
+    hello_verdict v = check_hello(s, dk__udp_peer_remote(udp), first->data, first->len, ch, secret,
+                                  send_via_peer, udp);
+    if (v == HELLO_REFUSED) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "first datagram is not a ClientHello");
+        return false;
+    }
+    if (v == HELLO_ANSWERED) {
+        /* Unregistering lets the client's next ClientHello, with the
+         * cookie, arrive as a new pending connection. */
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "no valid cookie: HelloVerifyRequest sent");
+        return false;
+    }
+    s->stats.cookies_accepted++;
+    memcpy(p->hello_random, ch->random, sizeof p->hello_random);
+    return true;
+}
+
+/* Admission: one more handshake from this source must stay within the
+ * caps. */
+static bool admit_handshake(dk_dtls_server *s, dk_dtls_peer *p)
+{
+    const char *why = NULL;
+    if (!within_caps(s, dk__udp_peer_remote(p->udp), &why)) {
+        /* Refused before the library sees anything: the client's next
+         * retransmission may find room. */
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_QUEUE_FULL, "ClientHello refused: %s", why);
+        return false;
+    }
+    return true;
+}
+
+/* Starts the library's session, given the verified cookie so that it
+ * accepts the ClientHello, and counts it against the caps. */
+static bool start_handshake(dk_dtls_server *s, dk_dtls_peer *p, const dk__client_hello *ch,
+                            const dk__secret *secret, const char *func)
+{
+    dk_udp_peer *udp = p->udp;
+    uint8_t tid[DK__TRANSPORT_ID_LEN];
+    dk__addr_transport_id(dk__udp_peer_remote(udp), tid);
+    dk_bk_session_params params = {
+        .role = DK_BK_SERVER,
+        .transport_id = tid,
+        .transport_id_len = sizeof tid,
+        .cookie = ch->cookie.p,
+        .cookie_len = ch->cookie.len,
+        .cookie_secret = secret->key,
+        .cookie_secret_len = secret->len,
+    };
+    if (dk__dtls_peer_start(p, func, udp, s->ctx, &s->cfg, &params) != DK_OK) {
+        dk__udp_peer_shutdown(udp);
+        return false;
+    }
+    if (!dk__dtls_peer_count(p, s->ledger, s->caps.ipv6_prefix)) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_NOMEM, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/* In admission mode the server keeps track of the session for
+ * dk_dtls_server_poll(). */
+static void track(dk_dtls_server *s, dk_dtls_peer *p)
+{
+    if (s->attached && p->udp->server == s->attached)
+        dk__sessions_add(&s->sessions, p);
+}
+
 dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp, dk_err *err)
 {
     if (!s || !udp) {
@@ -203,68 +309,16 @@ dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp
             return NULL;
         }
     }
-    dk_dtls_peer *p = dk__dtls_peer_alloc(__func__, err);
+    dk_dtls_peer *p = create_session(s, udp, __func__, err);
     if (!p)
         return NULL;
-    /* From here on the session owns `udp`, whatever happens. */
-    p->udp = udp;
-    udp->claimed = true;
-    p->cfg = s->cfg;
-    dk__set_err(err, DK_OK);
-    const dk__pkt *first = udp->queue.head;
-    if (!first) {
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
-                           "nothing received from this peer yet");
-        return p;
-    }
+    const dk__pkt *first = read_first_datagram(p);
     dk__client_hello ch;
     const dk__secret *secret = NULL;
-    hello_verdict v = check_hello(s, dk__udp_peer_remote(udp), first->data, first->len, &ch,
-                                  &secret, send_via_peer, udp);
-    if (v == HELLO_REFUSED) {
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
-                           "first datagram is not a ClientHello");
+    if (!first || !check_cookie(s, p, first, &ch, &secret) || !admit_handshake(s, p) ||
+        !start_handshake(s, p, &ch, secret, __func__))
         return p;
-    }
-    if (v == HELLO_ANSWERED) {
-        /* Unregistering lets the client's next ClientHello, with the
-         * cookie, arrive as a new pending connection. */
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
-                           "no valid cookie: HelloVerifyRequest sent");
-        return p;
-    }
-    s->stats.cookies_accepted++;
-    memcpy(p->hello_random, ch.random, sizeof p->hello_random);
-    const char *why = NULL;
-    if (!within_caps(s, dk__udp_peer_remote(udp), &why)) {
-        /* Refused before the library sees anything: the client's next
-         * retransmission may find room. */
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_QUEUE_FULL, "ClientHello refused: %s", why);
-        return p;
-    }
-    uint8_t tid[DK__TRANSPORT_ID_LEN];
-    dk__addr_transport_id(dk__udp_peer_remote(udp), tid);
-    dk_bk_session_params params = {
-        .role = DK_BK_SERVER,
-        .transport_id = tid,
-        .transport_id_len = sizeof tid,
-        .cookie = ch.cookie.p,
-        .cookie_len = ch.cookie.len,
-        .cookie_secret = secret->key,
-        .cookie_secret_len = secret->len,
-    };
-    if (dk__dtls_peer_start(p, __func__, udp, s->ctx, &s->cfg, &params) != DK_OK) {
-        dk__udp_peer_shutdown(udp);
-        return p;
-    }
-    if (!dk__dtls_peer_count(p, s->ledger, s->caps.ipv6_prefix)) {
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_NOMEM, "out of memory");
-        return p;
-    }
-    /* In admission mode the server keeps track of the session for
-     * dk_dtls_server_poll(). */
-    if (s->attached && udp->server == s->attached)
-        dk__sessions_add(&s->sessions, p);
+    track(s, p);
     /* Answer the ClientHello at once: the first flight leaves now. */
     (void)dk_dtls_peer_poll(p);
     return p;
@@ -299,10 +353,17 @@ bool dk__dtls_server_rehello(dk_dtls_server *s, dk_dtls_peer *p, const uint8_t *
 
 /* ------------------------------------------------------------ admission */
 
+/* Where a HelloVerifyRequest from inside the UDP server's poll goes: out
+ * of its socket, to the ClientHello's source (no peer exists for it). */
+typedef struct server_dest {
+    dk_udp_server *udp;
+    const dk__addr *to;
+} server_dest;
+
 static dk_err send_via_server(void *ctx, const uint8_t *d, size_t n)
 {
-    void **args = ctx;
-    return dk__udp_server_send(args[0], args[1], d, n);
+    const server_dest *dest = ctx;
+    return dk__udp_server_send(dest->udp, dest->to, d, n);
 }
 
 static bool admit(void *ctx, dk_udp_server *udp, const dk__addr *src, const uint8_t *data,
@@ -311,8 +372,8 @@ static bool admit(void *ctx, dk_udp_server *udp, const dk__addr *src, const uint
     dk_dtls_server *s = ctx;
     dk__client_hello ch;
     const dk__secret *secret;
-    void *args[2] = {udp, (void *)src};
-    hello_verdict v = check_hello(s, src, data, len, &ch, &secret, send_via_server, args);
+    server_dest dest = {udp, src};
+    hello_verdict v = check_hello(s, src, data, len, &ch, &secret, send_via_server, &dest);
     if (v == HELLO_ANSWERED)
         udp->stats.hello_verify_sent++;
     const char *why;
