@@ -12,7 +12,7 @@
 #include "gate.h"
 #include "pktbuf.h"
 #include "record.h"
-#include "timer_heap.h"
+#include "server_sessions.h"
 #include "tls_ctx.h"
 
 #define DK__DEFAULT_HS_TIMEOUT_MS  30000
@@ -88,14 +88,9 @@ struct dk_dtls_peer {
     char *reason; /* allocated when there is one */
     int max_payload;
     void *user_data;
-    /* Tracking by the DTLS server that took the session in admission mode,
-     * for dk_dtls_server_poll(): its list, its attention queue, its timers. */
-    dk_dtls_server *tracker;
-    dk_dtls_peer *trk_prev, *trk_next;
-    dk_dtls_peer *att_next;
-    bool in_attention;
-    dk_dtls_status reported; /* status when last handed to the caller */
-    dk__heap_node timer;
+    /* Tracking by the DTLS server that took the session in admission mode
+     * (server_sessions.c owns these links). */
+    dk__sessions_link trk;
 };
 
 typedef enum dk__psk_state {
@@ -118,9 +113,7 @@ struct dk_dtls_server {
     dk__ledger *ledger;
     dk_udp_server *attached;
     dk_dtls_server_stats stats;
-    dk_dtls_peer *tracked; /* sessions taken in admission mode */
-    dk_dtls_peer *att_head, *att_tail;
-    dk__heap timers;
+    dk__sessions sessions; /* sessions taken in admission mode */
 };
 
 /* Hand-off checks, for tests: the peer's Finished opened with the derived
@@ -162,9 +155,6 @@ void dk__dtls_peer_touch(dk_dtls_peer *p);
  * the old session ends and the datagram starts a new one. Returns true
  * when the datagram was consumed. */
 bool dk__dtls_server_rehello(dk_dtls_server *s, dk_dtls_peer *p, const uint8_t *data, size_t len);
-
-/* Stops tracking (session freed, or server going away). */
-void dk__dtls_untrack(dk_dtls_peer *p);
 
 /* A server session whose UDP server stopped has lost its socket: ends it
  * (DISCONNECTED, DK_ERR_CLOSED) and returns true; false otherwise. */

@@ -204,79 +204,20 @@ void dk_dtls_peer_free(dk_dtls_peer *p)
 {
     if (!p)
         return;
-    dk__dtls_untrack(p);
+    dk__sessions_remove(p);
     release_all(p);
     dk_dtls_session_free(p->offer);
     free(p);
 }
 
-/* ----------------------------------------------------------- tracking */
-
-static void attention_remove(dk_dtls_server *s, dk_dtls_peer *p)
-{
-    if (!p->in_attention)
-        return;
-    dk_dtls_peer *prev = NULL;
-    for (dk_dtls_peer *q = s->att_head; q; prev = q, q = q->att_next) {
-        if (q != p)
-            continue;
-        if (prev)
-            prev->att_next = p->att_next;
-        else
-            s->att_head = p->att_next;
-        if (s->att_tail == p)
-            s->att_tail = prev;
-        break;
-    }
-    p->att_next = NULL;
-    p->in_attention = false;
-}
-
-void dk__dtls_untrack(dk_dtls_peer *p)
-{
-    dk_dtls_server *s = p->tracker;
-    if (!s)
-        return;
-    attention_remove(s, p);
-    dk__heap_set(&s->timers, &p->timer, 0);
-    if (p->trk_prev)
-        p->trk_prev->trk_next = p->trk_next;
-    else
-        s->tracked = p->trk_next;
-    if (p->trk_next)
-        p->trk_next->trk_prev = p->trk_prev;
-    p->trk_prev = p->trk_next = NULL;
-    if (p->udp)
-        p->udp->owner = NULL;
-    p->tracker = NULL;
-}
-
-static void touch_at(dk_dtls_peer *p, uint64_t now, uint64_t deadline)
-{
-    dk_dtls_server *s = p->tracker;
-    /* A timer still due right after its session ran comes back no sooner
-     * than 1 ms later: a backend that keeps saying "now" cannot make the
-     * server spin. */
-    if (deadline && deadline <= now)
-        deadline = now + 1;
-    (void)dk__heap_set(&s->timers, &p->timer, deadline);
-    if (!p->in_attention && (p->app.count || p->status != p->reported)) {
-        p->in_attention = true;
-        p->att_next = NULL;
-        if (s->att_tail)
-            s->att_tail->att_next = p;
-        else
-            s->att_head = p;
-        s->att_tail = p;
-    }
-}
+/* ------------------------------------------------------------ tracking */
 
 void dk__dtls_peer_touch(dk_dtls_peer *p)
 {
-    if (!p->tracker)
+    if (!dk__sessions_server(p))
         return;
     uint64_t now = dk__now_ms();
-    touch_at(p, now, dk__dtls_peer_deadline(p, now));
+    dk__sessions_touch(p, now, dk__dtls_peer_deadline(p, now));
 }
 
 /* ---------------------------------------------------------------- I/O */
@@ -832,9 +773,10 @@ static bool process_datagram(dk_dtls_peer *p, const dk__pkt *pkt)
     /* An epoch-0 ClientHello on a connected server session is the client
      * starting over (or a duplicate): the server's cookie policy decides,
      * never the library. */
-    if (p->status == DK_DTLS_CONNECTED && p->tracker && pkt->len > DK__REC_HDR &&
+    dk_dtls_server *tracker = dk__sessions_server(p);
+    if (p->status == DK_DTLS_CONNECTED && tracker && pkt->len > DK__REC_HDR &&
         pkt->data[0] == DK__CT_HANDSHAKE && pkt->data[3] == 0 && pkt->data[4] == 0 &&
-        dk__dtls_server_rehello(p->tracker, p, pkt->data, pkt->len))
+        dk__dtls_server_rehello(tracker, p, pkt->data, pkt->len))
         return false;
     size_t n = dk__gate_filter(&p->gate, p->status == DK_DTLS_CONNECTED, pkt->data, pkt->len);
     if (n == 0)
@@ -975,8 +917,8 @@ dk_err dk_dtls_peer_poll(dk_dtls_peer *p)
     if (auth)
         p->last_rx = now;
     int bk = run_timers(p, now);
-    if (p->tracker)
-        touch_at(p, now, deadline_from(p, now, bk));
+    if (dk__sessions_server(p))
+        dk__sessions_touch(p, now, deadline_from(p, now, bk));
     return p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED ? DK_OK : p->error;
 }
 
@@ -1111,7 +1053,7 @@ void dk_dtls_peer_disconnect_from_peer(dk_dtls_peer *p)
         teardown(p);
         p->status = DK_DTLS_DISCONNECTED;
         p->error = DK_OK;
-        p->reported = p->status; /* the caller knows */
+        dk__sessions_mark_reported(p); /* the caller knows */
         dk__dtls_peer_touch(p);
     }
 }

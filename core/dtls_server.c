@@ -44,7 +44,7 @@ dk_dtls_server *dk_dtls_server_new(dk_err *err)
     s->cfg.idle_timeout_ms = DK__DEFAULT_SERVER_IDLE_MS;
     dk__caps_default(&s->caps);
     s->key_cache = DK__AEAD_CACHE_DEFAULT;
-    dk__heap_init(&s->timers);
+    dk__sessions_init(&s->sessions, s);
     dk__set_err(err, DK_OK);
     return s;
 }
@@ -55,9 +55,8 @@ void dk_dtls_server_free(dk_dtls_server *s)
         return;
     if (s->attached)
         dk__udp_server_set_filter(s->attached, NULL, NULL);
-    while (s->tracked) /* the sessions live on, untracked */
-        dk__dtls_untrack(s->tracked);
-    dk__heap_destroy(&s->timers);
+    /* The sessions live on, untracked. */
+    dk__sessions_destroy(&s->sessions);
     dk__ledger_unref(s->ledger); /* sessions still counted keep it alive */
     dk__ctx_unref(s->ctx);
     dk_tls_options_free(s->opts);
@@ -178,6 +177,112 @@ static dk_err send_via_peer(void *ctx, const uint8_t *d, size_t n)
     return dk__udp_peer_send(ctx, d, n, NULL);
 }
 
+/* The steps of dk_dtls_server_take_connection(), in order. A step that
+ * refuses the client ends the session (ERROR, with a reason) and returns
+ * false or NULL: the session is then returned as it is, so that a Godot
+ * caller sees the refusal in its status. */
+
+/* A session object that owns `udp` from now on, whatever happens. */
+static dk_dtls_peer *create_session(dk_dtls_server *s, dk_udp_peer *udp, const char *func,
+                                    dk_err *err)
+{
+    dk_dtls_peer *p = dk__dtls_peer_alloc(func, err);
+    if (!p)
+        return NULL;
+    p->udp = udp;
+    udp->claimed = true;
+    p->cfg = s->cfg;
+    dk__set_err(err, DK_OK);
+    return p;
+}
+
+/* The datagram the peer became pending with, or NULL. */
+static const dk__pkt *read_first_datagram(dk_dtls_peer *p)
+{
+    const dk__pkt *first = p->udp->queue.head;
+    if (!first) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "nothing received from this peer yet");
+        return NULL;
+    }
+    return first;
+}
+
+/* The first datagram must be a ClientHello with a valid cookie; without
+ * one the client gets a HelloVerifyRequest. Sets `ch` and `secret`. */
+static bool check_cookie(dk_dtls_server *s, dk_dtls_peer *p, const dk__pkt *first,
+                         dk__client_hello *ch, const dk__secret **secret)
+{
+    dk_udp_peer *udp = p->udp;
+    hello_verdict v = check_hello(s, dk__udp_peer_remote(udp), first->data, first->len, ch, secret,
+                                  send_via_peer, udp);
+    if (v == HELLO_REFUSED) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "first datagram is not a ClientHello");
+        return false;
+    }
+    if (v == HELLO_ANSWERED) {
+        /* Unregistering lets the client's next ClientHello, with the
+         * cookie, arrive as a new pending connection. */
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
+                           "no valid cookie: HelloVerifyRequest sent");
+        return false;
+    }
+    s->stats.cookies_accepted++;
+    memcpy(p->hello_random, ch->random, sizeof p->hello_random);
+    return true;
+}
+
+/* Admission: one more handshake from this source must stay within the
+ * caps. */
+static bool admit_handshake(dk_dtls_server *s, dk_dtls_peer *p)
+{
+    const char *why = NULL;
+    if (!within_caps(s, dk__udp_peer_remote(p->udp), &why)) {
+        /* Refused before the library sees anything: the client's next
+         * retransmission may find room. */
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_QUEUE_FULL, "ClientHello refused: %s", why);
+        return false;
+    }
+    return true;
+}
+
+/* Starts the library's session, given the verified cookie so that it
+ * accepts the ClientHello, and counts it against the caps. */
+static bool start_handshake(dk_dtls_server *s, dk_dtls_peer *p, const dk__client_hello *ch,
+                            const dk__secret *secret, const char *func)
+{
+    dk_udp_peer *udp = p->udp;
+    uint8_t tid[DK__TRANSPORT_ID_LEN];
+    dk__addr_transport_id(dk__udp_peer_remote(udp), tid);
+    dk_bk_session_params params = {
+        .role = DK_BK_SERVER,
+        .transport_id = tid,
+        .transport_id_len = sizeof tid,
+        .cookie = ch->cookie.p,
+        .cookie_len = ch->cookie.len,
+        .cookie_secret = secret->key,
+        .cookie_secret_len = secret->len,
+    };
+    if (dk__dtls_peer_start(p, func, udp, s->ctx, &s->cfg, &params) != DK_OK) {
+        dk__udp_peer_shutdown(udp);
+        return false;
+    }
+    if (!dk__dtls_peer_count(p, s->ledger, s->caps.ipv6_prefix)) {
+        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_NOMEM, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/* In admission mode the server keeps track of the session for
+ * dk_dtls_server_poll(). */
+static void track(dk_dtls_server *s, dk_dtls_peer *p)
+{
+    if (s->attached && p->udp->server == s->attached)
+        dk__sessions_add(&s->sessions, p);
+}
+
 dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp, dk_err *err)
 {
     if (!s || !udp) {
@@ -204,75 +309,16 @@ dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *s, dk_udp_peer *udp
             return NULL;
         }
     }
-    dk_dtls_peer *p = dk__dtls_peer_alloc(__func__, err);
+    dk_dtls_peer *p = create_session(s, udp, __func__, err);
     if (!p)
         return NULL;
-    /* From here on the session owns `udp`, whatever happens. */
-    p->udp = udp;
-    udp->claimed = true;
-    p->cfg = s->cfg;
-    dk__set_err(err, DK_OK);
-    const dk__pkt *first = udp->queue.head;
-    if (!first) {
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
-                           "nothing received from this peer yet");
-        return p;
-    }
+    const dk__pkt *first = read_first_datagram(p);
     dk__client_hello ch;
     const dk__secret *secret = NULL;
-    hello_verdict v = check_hello(s, dk__udp_peer_remote(udp), first->data, first->len, &ch,
-                                  &secret, send_via_peer, udp);
-    if (v == HELLO_REFUSED) {
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
-                           "first datagram is not a ClientHello");
+    if (!first || !check_cookie(s, p, first, &ch, &secret) || !admit_handshake(s, p) ||
+        !start_handshake(s, p, &ch, secret, __func__))
         return p;
-    }
-    if (v == HELLO_ANSWERED) {
-        /* Unregistering lets the client's next ClientHello, with the
-         * cookie, arrive as a new pending connection. */
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_HANDSHAKE,
-                           "no valid cookie: HelloVerifyRequest sent");
-        return p;
-    }
-    s->stats.cookies_accepted++;
-    memcpy(p->hello_random, ch.random, sizeof p->hello_random);
-    const char *why = NULL;
-    if (!within_caps(s, dk__udp_peer_remote(udp), &why)) {
-        /* Refused before the library sees anything: the client's next
-         * retransmission may find room. */
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_QUEUE_FULL, "ClientHello refused: %s", why);
-        return p;
-    }
-    uint8_t tid[DK__TRANSPORT_ID_LEN];
-    dk__addr_transport_id(dk__udp_peer_remote(udp), tid);
-    dk_bk_session_params params = {
-        .role = DK_BK_SERVER,
-        .transport_id = tid,
-        .transport_id_len = sizeof tid,
-        .cookie = ch.cookie.p,
-        .cookie_len = ch.cookie.len,
-        .cookie_secret = secret->key,
-        .cookie_secret_len = secret->len,
-    };
-    if (dk__dtls_peer_start(p, __func__, udp, s->ctx, &s->cfg, &params) != DK_OK) {
-        dk__udp_peer_shutdown(udp);
-        return p;
-    }
-    if (!dk__dtls_peer_count(p, s->ledger, s->caps.ipv6_prefix)) {
-        dk__dtls_peer_fail(p, DK_DTLS_ERROR, DK_ERR_NOMEM, "out of memory");
-        return p;
-    }
-    /* In admission mode the server keeps track of the session for
-     * dk_dtls_server_poll(). */
-    if (s->attached && udp->server == s->attached) {
-        p->tracker = s;
-        p->trk_next = s->tracked;
-        if (s->tracked)
-            s->tracked->trk_prev = p;
-        s->tracked = p;
-        udp->owner = p;
-        p->reported = DK_DTLS_HANDSHAKING;
-    }
+    track(s, p);
     /* Answer the ClientHello at once: the first flight leaves now. */
     (void)dk_dtls_peer_poll(p);
     return p;
@@ -307,10 +353,17 @@ bool dk__dtls_server_rehello(dk_dtls_server *s, dk_dtls_peer *p, const uint8_t *
 
 /* ------------------------------------------------------------ admission */
 
+/* Where a HelloVerifyRequest from inside the UDP server's poll goes: out
+ * of its socket, to the ClientHello's source (no peer exists for it). */
+typedef struct server_dest {
+    dk_udp_server *udp;
+    const dk__addr *to;
+} server_dest;
+
 static dk_err send_via_server(void *ctx, const uint8_t *d, size_t n)
 {
-    void **args = ctx;
-    return dk__udp_server_send(args[0], args[1], d, n);
+    const server_dest *dest = ctx;
+    return dk__udp_server_send(dest->udp, dest->to, d, n);
 }
 
 static bool admit(void *ctx, dk_udp_server *udp, const dk__addr *src, const uint8_t *data,
@@ -319,8 +372,8 @@ static bool admit(void *ctx, dk_udp_server *udp, const dk__addr *src, const uint
     dk_dtls_server *s = ctx;
     dk__client_hello ch;
     const dk__secret *secret;
-    void *args[2] = {udp, (void *)src};
-    hello_verdict v = check_hello(s, src, data, len, &ch, &secret, send_via_server, args);
+    server_dest dest = {udp, src};
+    hello_verdict v = check_hello(s, src, data, len, &ch, &secret, send_via_server, &dest);
     if (v == HELLO_ANSWERED)
         udp->stats.hello_verify_sent++;
     const char *why;
@@ -339,7 +392,7 @@ static void detached(void *ctx)
 static void stopped(void *ctx)
 {
     dk_dtls_server *s = ctx;
-    for (dk_dtls_peer *p = s->tracked; p; p = p->trk_next)
+    for (dk_dtls_peer *p = dk__sessions_first(&s->sessions); p; p = dk__sessions_next(p))
         if (p->status == DK_DTLS_HANDSHAKING || p->status == DK_DTLS_CONNECTED)
             (void)dk__dtls_peer_transport_lost(p);
 }
@@ -541,9 +594,8 @@ int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
     uint64_t now = dk__now_ms();
     /* No timer for the cookie secret: it rotates when a ClientHello needs
      * it, so an idle server sleeps. */
-    const dk__heap_node *top = dk__heap_top(&s->timers);
-    int t = top ? dk__ms_until(top->deadline, now) : -1;
-    if (s->att_head)
+    int t = dk__ms_until(dk__sessions_next_deadline(&s->sessions), now);
+    if (dk__sessions_waiting(&s->sessions))
         t = 0;
     if (s->attached) {
         int u = dk_udp_server_get_timeout_ms(s->attached);
@@ -557,26 +609,8 @@ int dk_dtls_server_get_timeout_ms(const dk_dtls_server *s)
  * the middle of a poll busy with handshakes. */
 #define STALE_US 200
 
-#define PEER_OF_TIMER(n) ((dk_dtls_peer *)(void *)((char *)(n)-offsetof(dk_dtls_peer, timer)))
 /* Sessions whose timer is handled per call: bounds the work of one poll. */
 #define DUE_PER_POLL 256
-
-/* Stores in `ready` up to `max` sessions that need the caller. */
-static int hand_over(dk_dtls_server *s, dk_dtls_peer **ready, int max)
-{
-    int n = 0;
-    while (n < max && s->att_head) {
-        dk_dtls_peer *p = s->att_head;
-        s->att_head = p->att_next;
-        if (!s->att_head)
-            s->att_tail = NULL;
-        p->att_next = NULL;
-        p->in_attention = false;
-        p->reported = p->status;
-        ready[n++] = p;
-    }
-    return n;
-}
 
 int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
 {
@@ -586,8 +620,9 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     if (!udp)
         return DK_FAIL(DK_ERR_STATE, "attach the server to a UDP server first");
     if (udp->fd < 0) /* sessions it ended when it stopped are still reported */
-        return s->att_head ? hand_over(s, ready, max)
-                           : DK_FAIL(DK_ERR_STATE, "the UDP server is not listening");
+        return dk__sessions_waiting(&s->sessions)
+                   ? dk__sessions_hand_over(&s->sessions, ready, max)
+                   : DK_FAIL(DK_ERR_STATE, "the UDP server is not listening");
     /* Replies the caller queued since the last call leave first. */
     dk_udp_server_flush(udp);
     dk__udp_server_cork(udp);
@@ -601,11 +636,11 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
             dk_udp_peer_free(taken);
             continue;
         }
-        if (!p->tracker) { /* not a session after all: nothing to hand over */
+        if (!dk__sessions_server(p)) { /* not a session after all: nothing to hand over */
             dk_dtls_peer_free(p);
             continue;
         }
-        p->reported = (dk_dtls_status)-1; /* new: report it */
+        dk__sessions_mark_new(p); /* new: report it */
         dk__dtls_peer_touch(p);
         dk__udp_server_flush_stale(udp, STALE_US);
     }
@@ -619,14 +654,7 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     /* Sessions whose timer is due: collected first, so that each runs once
      * per call whatever its new deadline. */
     dk_dtls_peer *due[DUE_PER_POLL];
-    int ndue = 0;
-    uint64_t now = dk__now_ms();
-    const dk__heap_node *top;
-    while (ndue < DUE_PER_POLL && (top = dk__heap_top(&s->timers)) && top->deadline <= now) {
-        dk_dtls_peer *p = PEER_OF_TIMER(top);
-        dk__heap_set(&s->timers, &p->timer, 0);
-        due[ndue++] = p;
-    }
+    int ndue = dk__sessions_take_due(&s->sessions, dk__now_ms(), due, DUE_PER_POLL);
     for (int i = 0; i < ndue; i++)
         (void)dk_dtls_peer_poll(due[i]);
     /* What this poll produced (handshake flights...) leaves now. */
@@ -635,7 +663,7 @@ int dk_dtls_server_poll(dk_dtls_server *s, dk_dtls_peer **ready, int max)
     if (e != DK_OK)
         return e;
     /* Hand over what needs the caller: packets to read, a new status. */
-    return hand_over(s, ready, max);
+    return dk__sessions_hand_over(&s->sessions, ready, max);
 }
 
 dk_err dk_dtls_server_get_stats(const dk_dtls_server *s, dk_dtls_server_stats *out)

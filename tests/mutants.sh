@@ -38,15 +38,16 @@ m stale-previous-secret-kept openssl tests/check_core core/cookie.c \
     'if (stale)' \
     'if (0)'
 m rotation-needs-a-timer openssl tests/check_hostile:timers core/dtls_server.c \
-    'int t = top ? dk__ms_until(top->deadline, now) : -1;' \
+    'int t = dk__ms_until(dk__sessions_next_deadline(&s->sessions), now);' \
     'int t = dk__ms_until(s->jar.rotated_at + (uint64_t)s->jar.interval_ms, now);
-    if (top && dk__ms_until(top->deadline, now) < t)
-        t = dk__ms_until(top->deadline, now);'
+    uint64_t next = dk__sessions_next_deadline(&s->sessions);
+    if (next && dk__ms_until(next, now) < t)
+        t = dk__ms_until(next, now);'
 m duplicate-hello-restarts openssl tests/check_hostile:clients core/dtls_server.c \
     'if (memcmp(ch.random, p->hello_random, sizeof p->hello_random) == 0)' \
     'if (0)'
 m restart-ignored openssl tests/check_hostile:clients core/dtls_peer.c \
-    'dk__dtls_server_rehello(p->tracker, p, pkt->data, pkt->len))' \
+    'dk__dtls_server_rehello(tracker, p, pkt->data, pkt->len))' \
     '0)'
 
 # ---------------------------------------------------------------- gate
