@@ -89,7 +89,7 @@ static dk_err check_rsa(const char *func, const dk_key *key, const void *in, siz
     if (len == 0)
         return dk__fail(DK_ERR_INVALID, func, "the input is empty");
     if (dk_key_get_type(key) != DK_KEY_RSA)
-        return dk__fail(DK_ERR_INVALID, func, "encryption needs an RSA key, this is an EC key");
+        return dk__fail(DK_ERR_INVALID, func, "RSA encryption needs an RSA key, this is an EC key");
     if (private && dk_key_is_public_only(key))
         return dk__fail(DK_ERR_INVALID, func,
                         "decryption needs a private key; this one is "
@@ -137,8 +137,13 @@ dk_err dk_key_decrypt(const dk_key *key, const void *in, size_t len, void **out,
     uint8_t *p = NULL;
     size_t n = 0;
     e = DK__BK->crypto->rsa_decrypt(key->bk, in, len, &p, &n, reason, sizeof reason);
+    /* One sentence for every failure, whatever the library said: which
+     * check of the padding failed is what a Bleichenbacher attack feeds
+     * on, should an application pass the message on to its peer. */
+    if (e == DK_ERR_TLS)
+        return DK_FAIL(e, "cannot decrypt: wrong key or altered ciphertext");
     if (e != DK_OK)
-        return DK_FAIL(e, "cannot decrypt%s%s", reason[0] ? ": " : "", reason);
+        return DK_FAIL(e, "cannot decrypt: %s", dk_strerror(e));
     if (n == 0) { /* the caller gets a buffer it can free either way */
         wipe_free(p, n);
         p = malloc(1);

@@ -149,7 +149,9 @@ DK_API dk_err dk_key_encrypt(const dk_key *key, const void *in, size_t len, void
 /** Decrypts what dk_key_encrypt() produced, with the RSA private key.
  *  Errors: DK_ERR_INVALID (NULL, public-only or EC key, `len` other than
  *  the key's size in bytes), DK_ERR_TLS (the ciphertext does not decrypt
- *  under this key: wrong key, corrupted bytes). Godot: Crypto.decrypt(key,
+ *  under this key: wrong key, corrupted bytes; dk_last_error() gives the
+ *  same sentence for every such failure, not the padding check that
+ *  failed). Godot: Crypto.decrypt(key,
  *  ciphertext). */
 DK_API dk_err dk_key_decrypt(const dk_key *key, const void *in, size_t len, void **out,
                              size_t *out_len);
