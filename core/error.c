@@ -36,6 +36,7 @@ const char *dk_strerror(dk_err err)
     case DK_ERR_PERMISSION: return "permission denied";
     case DK_ERR_KEY_MISMATCH: return "key does not match certificate";
     case DK_ERR_INTERNAL: return "internal error";
+    case DK_ERR_SIGNATURE: return "signature does not verify";
     }
     return "unknown error";
 }

@@ -274,6 +274,49 @@ m variant-repeated-keys-in-large-dictionaries openssl tests/check_variant:strict
     core/variant_decode.c \
     'if (dk__var_same_key(e, k)) {' \
     'if (0) {'
+
+# ------------------------------------- crypto ops (Godot's Crypto, HMAC)
+m ct-compare-ignores-last-byte openssl tests/check_cryptoops:compare core/digest.c \
+    'for (size_t i = 0; i < a_len; i++)
+        diff |=' \
+    'for (size_t i = 0; i + 1 < a_len; i++)
+        diff |='
+m ct-compare-prefix-equal openssl tests/check_cryptoops:compare core/digest.c \
+    'if (a_len != b_len)
+        return false;' \
+    'if (a_len > b_len)
+        a_len = b_len;'
+m random-tail-not-filled mbedtls tests/check_cryptoops:random core/digest.c \
+    'random((uint8_t *)out + off, n)' \
+    'random((uint8_t *)out, n)'
+m hmac-key-not-passed openssl tests/check_cryptoops:hmac core/digest.c \
+    'md_create(type, key, key_len, &bk)' \
+    'md_create(type, key ? (const void *)"k" : NULL, key ? 1 : 0, &bk)'
+m openssl-hmac-ignores-key openssl tests/check_cryptoops:hmac backends/openssl/openssl_digest.c \
+    'EVP_MAC_init(m->mac, key, key_len, params)' \
+    'EVP_MAC_init(m->mac, (const unsigned char *)"k", 1, params)'
+m wolfssl-hmac-first-key-byte-only wolfssl tests/check_cryptoops:hmac \
+    backends/wolfssl/wolfssl_digest.c \
+    'key, (word32)key_len)' \
+    'key, (word32)(key_len > 1 ? 1 : key_len))'
+m sign-hash-length-unchecked openssl tests/check_cryptoops:bad_input core/pk_ops.c \
+    'if (hash_len != size)' \
+    'if (0)'
+m openssl-verify-accepts-any openssl tests/check_cryptoops:sign backends/openssl/openssl_pk.c \
+    'if (rc != 1) {' \
+    'if (0) {'
+m mbedtls-verify-accepts-any mbedtls tests/check_cryptoops:sign backends/mbedtls/mbedtls_pk.c \
+    '        dk_mbed_reason(rc, NULL, reason, cap);
+        return DK_ERR_SIGNATURE;' \
+    '        return DK_OK;'
+m wolfssl-ecdsa-verify-result-ignored wolfssl tests/check_cryptoops:sign \
+    backends/wolfssl/wolfssl_pk.c \
+    'ok = rc == 0 && res == 1;' \
+    'ok = rc == 0;'
+m wolfssl-rsa-digestinfo-not-compared wolfssl tests/check_cryptoops:sign \
+    backends/wolfssl/wolfssl_pk.c \
+    'ok = rc > 0 && (word32)rc == n && memcmp(dec, info, n) == 0;' \
+    'ok = rc > 0;'
 m variant-typed-elements-unchecked openssl tests/check_variant:strict core/variant_decode.c \
     'if (want == DK_VAR_NIL || want == got)' \
     'if (1)'

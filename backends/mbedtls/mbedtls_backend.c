@@ -10,4 +10,5 @@ const struct dk_backend dk_backend_impl = {
     .ctx = &dk_mbed_ctx_ops,
     .session = &dk_mbed_session_ops,
     .aead = &dk_mbed_aead_ops,
+    .crypto = &dk_mbed_crypto_ops,
 };

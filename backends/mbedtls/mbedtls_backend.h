@@ -4,6 +4,7 @@
 
 #include <mbedtls/asn1.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
@@ -16,6 +17,7 @@ extern const dk_bk_cert_ops dk_mbed_cert_ops;
 extern const dk_bk_ctx_ops dk_mbed_ctx_ops;
 extern const dk_bk_session_ops dk_mbed_session_ops;
 extern const dk_bk_aead_ops dk_mbed_aead_ops;
+extern const dk_bk_crypto_ops dk_mbed_crypto_ops;
 
 struct dk_bk_key {
     mbedtls_pk_context pk;
@@ -48,6 +50,13 @@ struct dk_bk_ctx {
     int (*ticket_key)(void *user, const uint8_t *name, dk_bk_ticket_key *out);
     void *ticket_user;
 };
+
+/* Hashes and HMACs of the crypto ops (mbedtls_digest.c). */
+mbedtls_md_type_t dk_mbed_md_type(dk_hash_type alg);
+dk_err dk_mbed_md_create(dk_hash_type alg, const uint8_t *key, size_t key_len, dk_bk_md **out);
+dk_err dk_mbed_md_update(dk_bk_md *m, const uint8_t *data, size_t len);
+dk_err dk_mbed_md_finish(dk_bk_md *m, uint8_t *out);
+void dk_mbed_md_free(dk_bk_md *m);
 
 /* Installs the key export callback that feeds export_secrets
  * (mbedtls_session.c). */

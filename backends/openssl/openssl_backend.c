@@ -10,4 +10,5 @@ const struct dk_backend dk_backend_impl = {
     .ctx = &dk_ossl_ctx_ops,
     .session = &dk_ossl_session_ops,
     .aead = &dk_ossl_aead_ops,
+    .crypto = &dk_ossl_crypto_ops,
 };

@@ -14,6 +14,7 @@ extern const dk_bk_cert_ops dk_ossl_cert_ops;
 extern const dk_bk_ctx_ops dk_ossl_ctx_ops;
 extern const dk_bk_session_ops dk_ossl_session_ops;
 extern const dk_bk_aead_ops dk_ossl_aead_ops;
+extern const dk_bk_crypto_ops dk_ossl_crypto_ops;
 
 struct dk_bk_key {
     EVP_PKEY *pkey;
@@ -52,6 +53,12 @@ dk_err dk_ossl_hmac_sha256(const void *key, size_t key_len, const dk_bk_iov *par
                            uint8_t out[32]);
 dk_err dk_ossl_hmac_sha384(const void *key, size_t key_len, const dk_bk_iov *parts, size_t nparts,
                            uint8_t out[48]);
+
+/* Hashes and HMACs of the crypto ops (openssl_digest.c). */
+dk_err dk_ossl_md_create(dk_hash_type alg, const uint8_t *key, size_t key_len, dk_bk_md **out);
+dk_err dk_ossl_md_update(dk_bk_md *m, const uint8_t *data, size_t len);
+dk_err dk_ossl_md_finish(dk_bk_md *m, uint8_t *out);
+void dk_ossl_md_free(dk_bk_md *m);
 
 /* Wraps an X509 (reference taken) as a backend certificate. */
 dk_err dk_ossl_cert_wrap(X509 *x, dk_bk_cert **out);

@@ -10,4 +10,5 @@ const struct dk_backend dk_backend_impl = {
     .ctx = &dk_wolf_ctx_ops,
     .session = &dk_wolf_session_ops,
     .aead = &dk_wolf_aead_ops,
+    .crypto = &dk_wolf_crypto_ops,
 };

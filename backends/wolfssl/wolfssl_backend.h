@@ -17,6 +17,7 @@ extern const dk_bk_cert_ops dk_wolf_cert_ops;
 extern const dk_bk_ctx_ops dk_wolf_ctx_ops;
 extern const dk_bk_session_ops dk_wolf_session_ops;
 extern const dk_bk_aead_ops dk_wolf_aead_ops;
+extern const dk_bk_crypto_ops dk_wolf_crypto_ops;
 
 /* A key is kept as its DER encodings, the form every wolfSSL call takes;
  * wolfCrypt key objects are decoded from them only for as long as a
@@ -73,6 +74,12 @@ typedef struct dk_wolf_pkey {
     RsaKey rsa;
     ecc_key ecc;
 } dk_wolf_pkey;
+
+/* Hashes and HMACs of the crypto ops (wolfssl_digest.c). */
+dk_err dk_wolf_md_create(dk_hash_type alg, const uint8_t *key, size_t key_len, dk_bk_md **out);
+dk_err dk_wolf_md_update(dk_bk_md *m, const uint8_t *data, size_t len);
+dk_err dk_wolf_md_finish(dk_bk_md *m, uint8_t *out);
+void dk_wolf_md_free(dk_bk_md *m);
 
 /* Random bytes from the library-wide generator (locked). */
 dk_err dk_wolf_random(void *out, size_t len);

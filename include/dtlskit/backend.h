@@ -47,6 +47,7 @@
 #include <stdint.h>
 
 #include <dtlskit/crypto.h>
+#include <dtlskit/crypto_ops.h>
 #include <dtlskit/error.h>
 
 #ifdef __cplusplus
@@ -432,6 +433,63 @@ typedef struct dk_bk_aead_ops {
     void (*free)(dk_bk_aead *a);
 } dk_bk_aead_ops;
 
+/* ---------------------------------------------------- crypto operations */
+
+/* The operations behind include/dtlskit/crypto_ops.h (Godot's Crypto,
+ * HashingContext and HMACContext). None is on a hot path: allocating per
+ * call is fine. The core checks every argument before calling: `alg` is a
+ * known dk_hash_type, a hash is exactly dk_hash_size(alg) bytes, sign and
+ * verify get only DK_HASH_SHA256/384/512, sign and rsa_decrypt only keys
+ * with a private part, rsa_encrypt and rsa_decrypt only RSA keys, with an
+ * input of 1 to (key bytes - 11) bytes for rsa_encrypt and of exactly the
+ * key's size in bytes for rsa_decrypt. A NULL member (or a group the
+ * backend does not have) makes the public call fail with
+ * DK_ERR_UNAVAILABLE. */
+typedef struct dk_bk_md dk_bk_md; /* one running hash or HMAC, backend-owned */
+
+typedef struct dk_bk_crypto_ops {
+    size_t size;
+    /* Starts a hash of `alg` (key NULL) or an HMAC of `alg` under `key`
+     * (1 to DK_HMAC_KEY_MAX bytes; the backend copies or absorbs it during
+     * the call). DK_ERR_UNAVAILABLE when this library build lacks `alg`
+     * (MD5 is disabled in some builds), DK_ERR_NOMEM, DK_ERR_TLS. */
+    dk_err (*md_create)(dk_hash_type alg, const uint8_t *key, size_t key_len, dk_bk_md **out);
+    /* Adds `len` bytes (0 allowed; at most 2^30 per call, the core splits
+     * longer input). DK_OK or DK_ERR_TLS. */
+    dk_err (*md_update)(dk_bk_md *m, const uint8_t *data, size_t len);
+    /* Writes the dk_hash_size(alg) bytes of the digest or MAC into `out`.
+     * Called at most once per object, after which the core only frees it.
+     * DK_OK or DK_ERR_TLS. */
+    dk_err (*md_finish)(dk_bk_md *m, uint8_t *out);
+    /* Releases `m` (finished or not), wiping what the key left in it. */
+    void (*md_free)(dk_bk_md *m);
+    /* Signs a precomputed hash with a private key: RSA keys
+     * RSASSA-PKCS1-v1_5 (the DigestInfo of `alg` around the hash, RFC 8017
+     * section 9.2: deterministic, so every backend produces the same bytes),
+     * EC keys ECDSA with the signature encoded as DER (SEQUENCE { r, s }),
+     * the hash truncated to the curve's order as SEC 1 says. *sig is
+     * malloc'd. DK_ERR_NOMEM, DK_ERR_TLS. */
+    dk_err (*sign)(const dk_bk_key *key, dk_hash_type alg, const uint8_t *hash, size_t hash_len,
+                   uint8_t **sig, size_t *sig_len, char *reason, size_t reason_cap);
+    /* Checks a signature as sign() makes them, with a private or public key.
+     * DK_OK only when it verifies exactly (no trailing bytes); DK_ERR_SIGNATURE
+     * for any signature that does not, malformed ones included;
+     * DK_ERR_NOMEM or DK_ERR_TLS only when the check itself could not run. */
+    dk_err (*verify)(const dk_bk_key *key, dk_hash_type alg, const uint8_t *hash,
+                     size_t hash_len, const uint8_t *sig, size_t sig_len, char *reason,
+                     size_t reason_cap);
+    /* RSAES-PKCS1-v1_5 encryption with the key's public part (RFC 8017
+     * section 7.2); *out is malloc'd and has the modulus' size in bytes.
+     * DK_ERR_NOMEM, DK_ERR_TLS. */
+    dk_err (*rsa_encrypt)(const dk_bk_key *key, const uint8_t *in, size_t len, uint8_t **out,
+                          size_t *out_len, char *reason, size_t reason_cap);
+    /* The matching decryption with the private key; *out is malloc'd and
+     * goes to the caller (it may be empty). DK_ERR_TLS when the ciphertext
+     * does not decrypt (wrong key, altered bytes), DK_ERR_NOMEM. */
+    dk_err (*rsa_decrypt)(const dk_bk_key *key, const uint8_t *in, size_t len, uint8_t **out,
+                          size_t *out_len, char *reason, size_t reason_cap);
+} dk_bk_crypto_ops;
+
 /* ------------------------------------------------------------- backend */
 
 struct dk_backend {
@@ -443,6 +501,8 @@ struct dk_backend {
     const dk_bk_ctx_ops *ctx;
     const dk_bk_session_ops *session;
     const dk_bk_aead_ops *aead;
+    /* Godot's Crypto operations (may be NULL: every call DK_ERR_UNAVAILABLE). */
+    const dk_bk_crypto_ops *crypto;
 };
 
 /* Defined by the one backend compiled into the library. */

@@ -6,6 +6,7 @@
  *
  *   error.h   dk_err codes, dk_strerror(), dk_last_error()
  *   crypto.h  dk_key, dk_cert, dk_tls_options
+ *   crypto_ops.h random bytes, hashing, HMAC, signatures, RSA encryption
  *   udp.h     dk_udp_server, dk_udp_peer
  *   dtls.h    dk_dtls_server, dk_dtls_peer
  *   variant.h dk_variant (Godot's Variant serialization), put_var/get_var
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include <dtlskit/crypto.h>
+#include <dtlskit/crypto_ops.h>
 #include <dtlskit/dtls.h>
 #include <dtlskit/error.h>
 #include <dtlskit/export.h>

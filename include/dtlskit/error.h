@@ -67,7 +67,10 @@ typedef enum dk_err {
     /** A key does not match a certificate, or a key of the wrong kind. */
     DK_ERR_KEY_MISMATCH = -22,
     /** An internal invariant failed. Please report it. */
-    DK_ERR_INTERNAL = -23
+    DK_ERR_INTERNAL = -23,
+    /** A signature does not verify (wrong key, altered data or signature,
+     *  malformed signature). */
+    DK_ERR_SIGNATURE = -24
 } dk_err;
 
 /** Short, constant description of an error code ("invalid argument").
