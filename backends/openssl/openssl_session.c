@@ -95,8 +95,8 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
     ERR_clear_error();
     s->io = p->io;
     s->mtu = p->mtu_payload;
-    s->rto_initial_ms = ctx->rto_initial_ms;
-    s->rto_max_ms = ctx->rto_max_ms;
+    s->rto_initial_ms = p->rto_initial_ms;
+    s->rto_max_ms = p->rto_max_ms;
     s->server = p->role == DK_BK_SERVER;
     if (s->server) {
         if (p->cookie_len > DK_OSSL_COOKIE_MAX) {
