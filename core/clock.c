@@ -14,10 +14,39 @@ void dk__clock_advance_ms(uint64_t ms)
     atomic_fetch_add_explicit(&offset_ms, ms, memory_order_relaxed);
 }
 
+/* Test hook: the monotonic and real-time readings while frozen (0: not
+ * frozen), in nanoseconds. */
+static _Atomic uint64_t frozen_mono_ns, frozen_real_ns;
+
+static uint64_t ns_of(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void dk__clock_freeze(bool on)
+{
+    atomic_store(&frozen_mono_ns, on ? ns_of(CLOCK_MONOTONIC) : 0);
+    atomic_store(&frozen_real_ns, on ? ns_of(CLOCK_REALTIME) : 0);
+}
+
+static void read_clock(clockid_t id, struct timespec *ts)
+{
+    uint64_t f = atomic_load_explicit(id == CLOCK_MONOTONIC ? &frozen_mono_ns : &frozen_real_ns,
+                                      memory_order_relaxed);
+    if (!f) {
+        clock_gettime(id, ts);
+        return;
+    }
+    ts->tv_sec = (time_t)(f / 1000000000u);
+    ts->tv_nsec = (long)(f % 1000000000u);
+}
+
 uint64_t dk__now_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    read_clock(CLOCK_MONOTONIC, &ts);
     /* +1 so that a real time is never 0, which means "no deadline". */
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + 1u +
            atomic_load_explicit(&offset_ms, memory_order_relaxed);
@@ -36,7 +65,7 @@ int dk__ms_until(uint64_t deadline, uint64_t now)
 uint64_t dk__wall_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    read_clock(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u +
            atomic_load_explicit(&offset_ms, memory_order_relaxed);
 }
@@ -44,7 +73,7 @@ uint64_t dk__wall_ms(void)
 uint64_t dk__now_us(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    read_clock(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u +
            atomic_load_explicit(&offset_ms, memory_order_relaxed) * 1000u;
 }

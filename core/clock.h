@@ -2,6 +2,7 @@
 #ifndef DK_CORE_CLOCK_H
 #define DK_CORE_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Milliseconds since an arbitrary point, monotonic. */
@@ -18,6 +19,12 @@ uint64_t dk__wall_ms(void);
  * readings above forward by `ms`, so that tests can pass cookie rotations
  * and timeouts without sleeping. Forward only, to stay monotonic. */
 void dk__clock_advance_ms(uint64_t ms);
+
+/* Test hook, internal: `true` stops the readings above where they are, so
+ * that only dk__clock_advance_ms() moves them and a test can assert exact
+ * times (a retransmission at +1000 ms, not at +999); `false` lets them run
+ * again (a jump forward by the time spent frozen). */
+void dk__clock_freeze(bool on);
 
 /* Remaining milliseconds from `now` to `deadline`, clamped to [0, INT_MAX];
  * -1 when deadline is 0 (no timer). */

@@ -49,7 +49,6 @@ struct dk_tls_options {
      * threads. */
     pthread_mutex_t lock;
     struct dk__ctx *cached;
-    unsigned cached_rto_initial, cached_rto_max;
 };
 
 /* Drops the cached context (the options changed). */

@@ -361,6 +361,8 @@ dk_err dk__dtls_peer_start(dk_dtls_peer *p, const char *func, dk_udp_peer *udp, 
     params.io.now_ms = io_now;
     params.io.psk_key = ctx->psk_lookup ? io_psk_key : NULL;
     params.mtu_payload = mtu_payload(p);
+    params.rto_initial_ms = (unsigned)cfg->rto_initial_ms;
+    params.rto_max_ms = (unsigned)cfg->rto_max_ms;
     char reason[DK__REASON_CAP] = "";
     p->bs = calloc(1, DK__BK->session->session_size);
     dk_err e = p->bs ? DK__BK->session->init(p->bs, ctx->bk, &params, reason, sizeof reason)
@@ -947,8 +949,7 @@ dk_err dk_dtls_peer_connect_to_peer(dk_dtls_peer *p, dk_udp_peer *udp, const cha
     dk__session_cfg cfg = p->cfg;
     release_all(p);
     dk_err err;
-    dk__ctx *ctx = dk__ctx_for_client(__func__, opts, (unsigned)cfg.rto_initial_ms,
-                                      (unsigned)cfg.rto_max_ms, &err);
+    dk__ctx *ctx = dk__ctx_for_client(__func__, opts, &err);
     if (!ctx)
         return err;
     dk__addr ip;

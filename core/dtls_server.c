@@ -75,8 +75,7 @@ static dk_err build_ctx(dk_dtls_server *s, const char *func)
     dk__ticket_cfg tk = s->tickets;
     if (s->opts->psk_lookup && !tk.chosen)
         tk.enabled = false;
-    dk__ctx *c = dk__ctx_create_server(func, s->opts, (unsigned)s->cfg.rto_initial_ms,
-                                       (unsigned)s->cfg.rto_max_ms, &tk, &err);
+    dk__ctx *c = dk__ctx_create_server(func, s->opts, &tk, &err);
     explicit_bzero(&tk, sizeof tk);
     if (!c)
         return err;
@@ -453,11 +452,10 @@ dk_err dk_dtls_server_set_retransmit(dk_dtls_server *s, int initial_ms, int max_
     dk_err e = dk__session_cfg_check_retransmit(__func__, initial_ms, max_ms);
     if (e != DK_OK)
         return e;
+    /* Sessions starting from now on (a session parameter: the context
+     * stays). */
     s->cfg.rto_initial_ms = initial_ms;
     s->cfg.rto_max_ms = max_ms;
-    /* Some libraries keep the timer in the context: rebuild it lazily. */
-    dk__ctx_unref(s->ctx);
-    s->ctx = NULL;
     return DK_OK;
 }
 

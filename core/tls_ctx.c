@@ -48,8 +48,7 @@ static void fail_create(dk__ctx *c, const char *func, dk_err e, const char *why,
 }
 
 static dk__ctx *build(const char *func, const dk_tls_options *o, dk_bk_role role,
-                      unsigned rto_initial_ms, unsigned rto_max_ms, const dk__ticket_cfg *tk,
-                      dk_err *err)
+                      const dk__ticket_cfg *tk, dk_err *err)
 {
     if (!DK__BK_HAS(ctx, create) || !DK__BK_HAS(session, init)) {
         dk__set_err(err, dk__fail(DK_ERR_UNAVAILABLE, func, "backend '%s' has no DTLS sessions",
@@ -64,7 +63,7 @@ static dk__ctx *build(const char *func, const dk_tls_options *o, dk_bk_role role
     atomic_init(&c->refs, 1);
     c->role = role;
     c->aead_cache.cap = DK__AEAD_CACHE_DEFAULT;
-    dk_bk_ctx_params p = {.role = role, .rto_initial_ms = rto_initial_ms, .rto_max_ms = rto_max_ms};
+    dk_bk_ctx_params p = {.role = role};
     if (role == DK_BK_SERVER) {
         if (o->key) { /* NULL: a PSK-only server */
             c->key = dk__key_ref(o->key);
@@ -162,16 +161,15 @@ static dk__ctx *build(const char *func, const dk_tls_options *o, dk_bk_role role
     return c;
 }
 
-dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role role,
-                        unsigned rto_initial_ms, unsigned rto_max_ms, dk_err *err)
+dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *o, dk_bk_role role, dk_err *err)
 {
-    return build(func, o, role, rto_initial_ms, rto_max_ms, NULL, err);
+    return build(func, o, role, NULL, err);
 }
 
-dk__ctx *dk__ctx_create_server(const char *func, const dk_tls_options *o, unsigned rto_initial_ms,
-                               unsigned rto_max_ms, const dk__ticket_cfg *tk, dk_err *err)
+dk__ctx *dk__ctx_create_server(const char *func, const dk_tls_options *o, const dk__ticket_cfg *tk,
+                               dk_err *err)
 {
-    return build(func, o, DK_BK_SERVER, rto_initial_ms, rto_max_ms, tk, err);
+    return build(func, o, DK_BK_SERVER, tk, err);
 }
 
 /* The options behind connect_to_peer(..., NULL): made once per process. */
@@ -183,28 +181,23 @@ static void make_default_client(void)
     default_client = dk_tls_options_client(NULL, NULL, NULL);
 }
 
-dk__ctx *dk__ctx_for_client(const char *func, const dk_tls_options *opts, unsigned rto_initial_ms,
-                            unsigned rto_max_ms, dk_err *err)
+dk__ctx *dk__ctx_for_client(const char *func, const dk_tls_options *opts, dk_err *err)
 {
     dk_tls_options *o = (dk_tls_options *)opts;
     if (!o) {
         pthread_once(&default_once, make_default_client);
         o = default_client;
         if (!o)
-            return dk__ctx_create(func, NULL, DK_BK_CLIENT, rto_initial_ms, rto_max_ms, err);
+            return dk__ctx_create(func, NULL, DK_BK_CLIENT, err);
     }
     pthread_mutex_lock(&o->lock);
     dk__ctx *c = o->cached;
-    if (c && o->cached_rto_initial == rto_initial_ms && o->cached_rto_max == rto_max_ms) {
+    if (c) {
         dk__ctx_ref(c);
     } else {
-        c = dk__ctx_create(func, o, DK_BK_CLIENT, rto_initial_ms, rto_max_ms, err);
-        if (c) {
-            dk__ctx_unref(o->cached);
+        c = dk__ctx_create(func, o, DK_BK_CLIENT, err);
+        if (c)
             o->cached = dk__ctx_ref(c);
-            o->cached_rto_initial = rto_initial_ms;
-            o->cached_rto_max = rto_max_ms;
-        }
     }
     pthread_mutex_unlock(&o->lock);
     if (c)

@@ -38,20 +38,17 @@ typedef struct dk__ctx {
 
 /* Builds a context for `role` from `opts` (NULL for a client: verify with
  * the system CA store). Errors are recorded against `func`. */
-dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *opts, dk_bk_role role,
-                        unsigned rto_initial_ms, unsigned rto_max_ms, dk_err *err);
+dk__ctx *dk__ctx_create(const char *func, const dk_tls_options *opts, dk_bk_role role, dk_err *err);
 
 /* A server context as dk__ctx_create() makes one, issuing and accepting
  * session tickets under `tickets` (NULL or disabled: none). */
 dk__ctx *dk__ctx_create_server(const char *func, const dk_tls_options *opts,
-                               unsigned rto_initial_ms, unsigned rto_max_ms,
                                const dk__ticket_cfg *tickets, dk_err *err);
 
 /* A client context for `opts` (NULL: verify with the system CA store),
- * shared with earlier connections made with the same options and timer
- * settings. */
-dk__ctx *dk__ctx_for_client(const char *func, const dk_tls_options *opts, unsigned rto_initial_ms,
-                            unsigned rto_max_ms, dk_err *err);
+ * shared with earlier connections made with the same options (whatever
+ * their timer settings: those are session parameters). */
+dk__ctx *dk__ctx_for_client(const char *func, const dk_tls_options *opts, dk_err *err);
 
 dk__ctx *dk__ctx_ref(dk__ctx *ctx);
 void dk__ctx_unref(dk__ctx *ctx);

@@ -334,35 +334,95 @@ START_TEST(idle_timer_ignores_forgeries)
     dk_dtls_peer *c = tu_client("127.0.0.1", s->port, "localhost", o);
     ck_assert_int_eq(tu_handshake(s, &c, 1, 10000), 1);
     dk_dtls_peer *sp = server_session(s);
-    /* Authenticated records keep it alive past the timeout... */
+    /* On the driven clock: the session ends exactly 300 ms after the last
+     * authenticated record. Authenticated records keep it alive past the
+     * timeout... */
+    dk__clock_freeze(true);
     for (int i = 0; i < 8; i++) {
         assert_echo(s, c, "keepalive");
-        tu_run_for(s, &c, 1, 80);
+        dk__clock_advance_ms(80);
+        tu_server_step(s);
+        ck_assert_int_eq(dk_dtls_peer_get_status(sp), DK_DTLS_CONNECTED);
     }
-    ck_assert_int_eq(dk_dtls_peer_get_status(sp), DK_DTLS_CONNECTED);
-    /* ...forgeries from the client's address and port do not. */
+    /* ...forgeries from the client's address and port, every 10 ms from
+     * 80 ms after the last one, do not. */
+    dk_dtls_peer_stats st;
+    dk_dtls_peer_get_stats(sp, &st);
+    uint64_t dropped = st.datagrams_refused + st.records_rejected + st.records_replayed;
     uint8_t d[512];
-    uint64_t start = tu_now_ms(), end = start + 2000, last = start, gap = 0;
-    int sent = 0;
-    while (dk_dtls_peer_get_status(sp) == DK_DTLS_CONNECTED && tu_now_ms() < end) {
+    for (int at = 80, sent = 0; at < 300; sent++) {
         size_t n = forged(sent % FORGED_KINDS, d);
         send_as_client(c, d, n);
-        sent++;
-        uint64_t now = tu_now_ms();
-        if (now - last > gap)
-            gap = now - last;
-        last = now;
         tu_server_step(s);
-        tu_sleep_ms(10);
+        ck_assert_msg(dk_dtls_peer_get_status(sp) == DK_DTLS_CONNECTED, "ended at +%d ms", at);
+        int step = at + 10 < 300 ? 10 : 299 - at;
+        if (step == 0)
+            break;
+        dk__clock_advance_ms((uint64_t)step);
+        at += step;
     }
+    dk_dtls_peer_get_stats(sp, &st);
+    ck_assert_uint_gt(st.datagrams_refused + st.records_rejected + st.records_replayed, dropped);
+    dk__clock_advance_ms(1);
+    tu_server_step(s);
     ck_assert_int_eq(dk_dtls_peer_get_status(sp), DK_DTLS_DISCONNECTED);
     ck_assert_int_eq(dk_dtls_peer_get_error(sp), DK_ERR_TIMEOUT);
-    /* Forgeries came often enough to have kept it alive had they counted. */
-    ck_assert_msg(sent >= 2 && gap < 250, "%d forgeries, largest gap %llu ms", sent,
-                  (unsigned long long)gap);
+    dk__clock_freeze(false);
     dk_dtls_peer_free(c);
     dk_tls_options_free(o);
     tu_server_free(s);
+}
+END_TEST
+
+/* A client that sends its verified ClientHello and then nothing: the
+ * server's session retransmits its flight on the driven clock at exactly
+ * +1000, +3000, +7000, +15000 and +23000 ms (1000 ms doubling to 8000 ms,
+ * set after the server was set up: a session parameter, applied without a
+ * new context) and ends at exactly +30000 ms, its handshake timeout. */
+START_TEST(server_retransmits_at_exact_times)
+{
+    dk__clock_freeze(true);
+    tu_server *s = tu_server_start("127.0.0.1", "server-chain.pem", "server.key", true);
+    ck_assert_dk_ok(dk_dtls_server_set_retransmit(s->dtls, 1000, 8000));
+    ck_assert_dk_ok(dk_dtls_server_set_handshake_timeout(s->dtls, 30000));
+    raw_client rc;
+    ck_assert(raw_hello(s, &rc, "127.0.0.1", 41));
+    uint8_t d[2048];
+    while (raw_recv(s, &rc, d, sizeof d, 50) > 0) /* the rest of the flight */
+        ;
+    dk_dtls_server_stats st;
+    dk_dtls_server_get_stats(s->dtls, &st);
+    ck_assert_uint_eq(st.handshakes, 1);
+    static const int quiet[] = {999, 2999, 6999, 14999, 22999, 29999};
+    static const int again[] = {1000, 3000, 7000, 15000, 23000};
+    int now = 0;
+    for (int i = 0; i < 6; i++) {
+        dk__clock_advance_ms((uint64_t)(quiet[i] - now));
+        now = quiet[i];
+        tu_server_step(s);
+        ck_assert_msg(recv(rc.fd, d, sizeof d, MSG_DONTWAIT) < 0, "a datagram at +%d ms", now);
+        if (i == 5)
+            break;
+        dk__clock_advance_ms((uint64_t)(again[i] - now));
+        now = again[i];
+        tu_server_step(s);
+        int n = 0;
+        while (tu_recv(rc.fd, d, sizeof d, n ? 20 : 2000) > 0)
+            n++;
+        ck_assert_msg(n >= 1, "no retransmission at +%d ms", now);
+        tu_server_step(s);
+        ck_assert_msg(recv(rc.fd, d, sizeof d, MSG_DONTWAIT) < 0, "a second one at +%d ms", now);
+    }
+    dk_dtls_server_get_stats(s->dtls, &st);
+    ck_assert_uint_eq(st.handshakes, 1);
+    dk__clock_advance_ms(1);
+    tu_server_step(s);
+    dk_dtls_server_get_stats(s->dtls, &st);
+    ck_assert_uint_eq(st.handshakes, 0);
+    ck_assert_int_lt(tu_recv(rc.fd, d, sizeof d, 50), 0);
+    close(rc.fd);
+    tu_server_free(s);
+    dk__clock_freeze(false);
 }
 END_TEST
 
@@ -892,6 +952,7 @@ int main(void)
     tcase_add_test(tc, empty_datagrams_during_handshake);
     tc = add_case(s, "timers");
     tcase_add_test(tc, idle_timer_ignores_forgeries);
+    tcase_add_test(tc, server_retransmits_at_exact_times);
     tcase_add_test(tc, idle_server_does_not_spin);
     tcase_add_test(tc, abandoned_sessions_are_reaped);
     tcase_add_test(tc, nothing_listening_fails_fast);

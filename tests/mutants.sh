@@ -104,7 +104,7 @@ m ended-session-still-counted openssl tests/check_hostile:timers core/dtls_peer.
 m hostname-not-checked openssl "tests/check_dtls tests/check_records" core/dtls_peer.c \
     '.verify_name = verify ? name : NULL,' \
     '.verify_name = NULL,'
-m handshake-never-times-out openssl tests/check_dtls core/dtls_peer.c \
+m handshake-never-times-out openssl tests/check_dtls:timers core/dtls_peer.c \
     'if (p->status == DK_DTLS_HANDSHAKING && now >= p->hs_deadline) {' \
     'if (0) {'
 m udp-peer-shared openssl tests/check_hostile:clients core/dtls_peer.c \
@@ -113,6 +113,43 @@ m udp-peer-shared openssl tests/check_hostile:clients core/dtls_peer.c \
 m connection-refused-ignored openssl tests/check_hostile:timers core/dtls_peer.c \
     'if (p->udp->unreachable && unreachable(p))' \
     'if (0 && p->udp->unreachable && unreachable(p))'
+
+# ------------------------------------------ retransmission timer (RFC 6347 4.2.4.1)
+m rto-not-doubled openssl tests/check_dtls:timers include/dtlskit/backend.h \
+    'return prev_ms >= max_ms / 2 ? max_ms : prev_ms * 2;' \
+    'return prev_ms >= max_ms / 2 ? max_ms : prev_ms;'
+m rto-max-not-capped openssl tests/check_dtls:timers include/dtlskit/backend.h \
+    'return prev_ms >= max_ms / 2 ? max_ms : prev_ms * 2;' \
+    'return prev_ms * 2;'
+m session-rto-ignored openssl tests/check_dtls:timers core/dtls_peer.c \
+    'params.rto_initial_ms = (unsigned)cfg->rto_initial_ms;' \
+    'params.rto_initial_ms = DK__DEFAULT_RTO_INITIAL_MS;'
+m client-context-per-timer openssl tests/check_dtls:timers core/tls_ctx.c \
+    'if (c) {
+        dk__ctx_ref(c);' \
+    'if (0) {
+        dk__ctx_ref(c);'
+m openssl-timer-ignores-core-clock openssl tests/check_dtls:timers \
+    backends/openssl/openssl_session.c \
+    '*s->ossl_deadline = (struct timeval){.tv_sec = 0, .tv_usec = 1};' \
+    '(void)0;'
+m openssl-timer-always-expired openssl tests/check_dtls:timers \
+    backends/openssl/openssl_session.c \
+    'return OSSL_TIMER_FAR_US;' \
+    'return 1;'
+m openssl-server-timer-ignores-core-clock openssl tests/check_hostile:timers \
+    backends/openssl/openssl_session.c \
+    '*s->ossl_deadline = (struct timeval){.tv_sec = 0, .tv_usec = 1};' \
+    '(void)0;'
+m mbedtls-timer-not-doubled mbedtls tests/check_dtls:timers backends/mbedtls/mbedtls_io.c \
+    'v < fin_ms && ms < s->rto_max_ms' \
+    'v < 1 && ms < s->rto_max_ms'
+m mbedtls-timer-from-config mbedtls tests/check_dtls:timers backends/mbedtls/mbedtls_io.c \
+    'unsigned ms = s->rto_initial_ms;' \
+    'unsigned ms = fin_ms;'
+m wolfssl-timer-not-doubled wolfssl tests/check_dtls:timers backends/wolfssl/wolfssl_session.c \
+    'arm_timer(s, dk_bk_rto_next(s->rto_ms, s->rto_initial_ms, s->rto_max_ms));' \
+    'arm_timer(s, s->rto_ms);'
 
 # ------------------------------------------------- record layer (core)
 m replay-window-off openssl tests/check_handoff core/record.c \

@@ -32,6 +32,10 @@ struct dk_bk_cert {
 /* One configuration shared by every session of the context. `own` and
  * `trust` are chains copied from the certificates given, because mbedTLS
  * wants linked lists and the caller's objects must stay unlinked. */
+/* The first retransmission timeout mbedTLS is configured with: the
+ * sessions read mbedTLS's timer as a count of doublings of it. */
+#define DK_MBED_RTO_BASE_MS 1
+
 struct dk_bk_ctx {
     mbedtls_ssl_config conf;
     mbedtls_x509_crt own;
@@ -42,7 +46,6 @@ struct dk_bk_ctx {
     dk_bk_role role;
     bool verify_peer;
     bool require_peer_cert;
-    unsigned rto_initial_ms, rto_max_ms;
     /* Server issuing session tickets (RFC 5077) under the core's keys:
      * the ticket callbacks of `conf` get this context (mbedtls_session.c). */
     bool tickets;

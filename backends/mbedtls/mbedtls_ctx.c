@@ -170,11 +170,14 @@ static int configure(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
     /* Tickets: off unless dk_mbed_conf_tickets() turns them on below. */
     mbedtls_ssl_conf_session_tickets(conf, MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
     mbedtls_ssl_conf_dtls_anti_replay(conf, MBEDTLS_SSL_ANTI_REPLAY_ENABLED);
-    /* mbedTLS gives up once its timer reaches `max`, while the contract
-     * keeps retransmitting at the maximum until the core's handshake
-     * timeout: mbedTLS gets an unreachable maximum and the session caps
-     * each timer at rto_max_ms (see timer_set in mbedtls_io.c). */
-    mbedtls_ssl_conf_handshake_timeout(conf, p->rto_initial_ms, UINT32_MAX);
+    /* The timer is a session parameter while mbedTLS keeps it in the
+     * configuration: mbedTLS counts doublings from a base of 1 ms
+     * (1, 2, 4... ms) and each session turns the count into its own
+     * timeout (timer_set in mbedtls_io.c). mbedTLS gives up once its timer
+     * reaches `max`, while the contract keeps retransmitting at the
+     * maximum until the core's handshake timeout: `max` is out of reach
+     * (2^32 ms, 32 retransmissions). */
+    mbedtls_ssl_conf_handshake_timeout(conf, DK_MBED_RTO_BASE_MS, UINT32_MAX);
     mbedtls_ssl_conf_authmode(conf, authmode(p));
     dk_mbed_conf_export(conf);
     if (p->role == DK_BK_SERVER)
@@ -213,8 +216,6 @@ static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reaso
     c->role = p->role;
     c->verify_peer = p->verify_peer;
     c->require_peer_cert = p->require_peer_cert;
-    c->rto_initial_ms = p->rto_initial_ms;
-    c->rto_max_ms = p->rto_max_ms;
     /* A server seals tickets only with the core's keys; a client just asks
      * for one. */
     c->tickets = p->tickets && (p->role == DK_BK_CLIENT || p->ticket_key);

@@ -51,23 +51,25 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t cap)
     return n > INT_MAX ? INT_MAX : (int)n;
 }
 
-/* mbedTLS asks for `fin_ms` = its current retransmission timeout, which
- * it doubles without limit (its own maximum is set out of reach, see
- * mbedtls_ctx.c): the contract's maximum is applied here. */
+/* mbedTLS asks for `fin_ms` = its current retransmission timeout: the
+ * configuration's base doubled once per retransmission of the flight, and
+ * without limit (see mbedtls_ctx.c). The session's own timeout is its
+ * initial value doubled as many times, up to its maximum; the
+ * intermediate delay keeps mbedTLS's ratio (a quarter). */
 static void timer_set(void *ctx, uint32_t int_ms, uint32_t fin_ms)
 {
     dk_bk_session *s = ctx;
+    (void)int_ms;
     if (fin_ms == 0) {
         s->timer_on = false;
         return;
     }
-    if (fin_ms > s->rto_max_ms)
-        fin_ms = s->rto_max_ms;
-    if (int_ms > fin_ms)
-        int_ms = fin_ms;
+    unsigned ms = s->rto_initial_ms;
+    for (uint64_t v = DK_MBED_RTO_BASE_MS; v < fin_ms && ms < s->rto_max_ms; v *= 2)
+        ms = dk_bk_rto_next(ms, s->rto_initial_ms, s->rto_max_ms);
     uint64_t now = s->io.now_ms(s->io.user);
-    s->int_at = now + int_ms;
-    s->fin_at = now + fin_ms;
+    s->int_at = now + ms / 4;
+    s->fin_at = now + ms;
     s->timer_on = true;
 }
 

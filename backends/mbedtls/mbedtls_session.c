@@ -421,7 +421,8 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
                            char *reason, size_t cap)
 {
     s->io = p->io;
-    s->rto_max_ms = ctx->rto_max_ms;
+    s->rto_initial_ms = p->rto_initial_ms;
+    s->rto_max_ms = p->rto_max_ms;
     bool server = p->role == DK_BK_SERVER;
     s->strict_optional = server && ctx->verify_peer && !ctx->require_peer_cert;
     mbedtls_ssl_init(&s->ssl);

@@ -15,7 +15,7 @@ struct dk_bk_session {
      * in the core's clock. */
     bool timer_on;
     uint64_t int_at, fin_at;
-    unsigned rto_max_ms;
+    unsigned rto_initial_ms, rto_max_ms;
     bool done;       /* the handshake completed */
     bool alert_sent; /* an alert record went out */
     /* Master secret and randoms from mbedTLS's key export callback

@@ -32,7 +32,6 @@ struct dk_bk_cert {
 struct dk_bk_ctx {
     SSL_CTX *ctx;
     dk_bk_role role;
-    unsigned rto_initial_ms, rto_max_ms;
     bool psk_server; /* server: accepts PSK clients */
     /* Client with a pre-shared key: its identity and key (wiped on free). */
     char *psk_identity;

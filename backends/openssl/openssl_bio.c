@@ -84,7 +84,6 @@ static int bio_read(BIO *b, char *buf, int cap)
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
 {
     (void)num;
-    (void)ptr;
     dk_bk_session *s = BIO_get_data(b);
     switch (cmd) {
     case BIO_CTRL_FLUSH:
@@ -96,6 +95,10 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
     case BIO_CTRL_DGRAM_QUERY_MTU:
     case BIO_CTRL_DGRAM_GET_FALLBACK_MTU: return s ? (long)s->mtu : 0;
     case BIO_CTRL_DGRAM_GET_MTU_OVERHEAD: return 0; /* the core already took headers off */
+    case BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT:
+        if (s && ptr)
+            dk_ossl_timer_moved(s, ptr);
+        return 0;
     default: return 0;
     }
 }

@@ -363,8 +363,6 @@ static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reaso
     if (!c)
         return DK_ERR_NOMEM;
     c->role = p->role;
-    c->rto_initial_ms = p->rto_initial_ms;
-    c->rto_max_ms = p->rto_max_ms;
     SSL_CTX *ctx = c->ctx = SSL_CTX_new(DTLS_method());
     bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) &&
               SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION);

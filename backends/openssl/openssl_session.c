@@ -22,13 +22,60 @@ int dk_ossl_session_index(void)
     return session_index;
 }
 
-/* Retransmission timer under the core's policy: OpenSSL asks for the next
- * value with the previous one (0 at the start of a flight). */
+/* THE RETRANSMISSION TIMER runs on the core's clock (io.now_ms), as the
+ * contract asks, although OpenSSL 3.0 times its DTLS timer with
+ * gettimeofday() and nothing else: DTLSv1_handle_timeout() retransmits only
+ * when that clock has passed the deadline, and so does every read of a
+ * handshake message (dtls1_read_bytes() handles an expired timer before it
+ * reads, and again when the read finds nothing: ssl/record/rec_layer_d1.c),
+ * so a timer always expired would retransmit at every datagram fed.
+ * Instead:
+ *  - the session keeps its own timeout and deadline in io.now_ms, started
+ *    with a flight (OpenSSL asks timer_cb for a first value), moved on at
+ *    each retransmission (timer_cb with the previous value) and stopped
+ *    when OpenSSL stops its timer (a zero deadline given to the BIO);
+ *  - OpenSSL's own timer always gets OSSL_TIMER_FAR_US, out of reach, so
+ *    OpenSSL never retransmits by itself, reads included;
+ *  - handle_timeout(), called by the core when the session's deadline has
+ *    passed, sets OpenSSL's deadline in the past before it calls
+ *    DTLSv1_handle_timeout(): one retransmission, when the core says so.
+ * OpenSSL 3.0 hands its BIO a pointer to its deadline itself
+ * (&s->d1->next_timeout in dtls1_start_timer and dtls1_stop_timer); from
+ * 3.1 on that is not guaranteed (3.2 passes a copy), so other versions use
+ * OpenSSL's timer under the core's policy as it is (real time only). */
+#define OSSL_TIMER_FAR_US 3600000000u /* one hour */
+
+static bool core_clock_usable(void)
+{
+    unsigned long v = OpenSSL_version_num();
+    return v >= 0x30000000UL && v < 0x30100000UL;
+}
+
+static uint64_t now_ms(const dk_bk_session *s)
+{
+    return s->io.now_ms(s->io.user);
+}
+
+/* OpenSSL asks for its next timeout with the previous one (0 at the start
+ * of a flight; later ones only from DTLSv1_handle_timeout, just before it
+ * retransmits). */
 static unsigned int timer_cb(SSL *ssl, unsigned int prev_us)
 {
-    const dk_bk_session *s = SSL_get_ex_data(ssl, dk_ossl_session_index());
-    unsigned prev_ms = prev_us / 1000;
-    return dk_bk_rto_next(prev_ms, s->rto_initial_ms, s->rto_max_ms) * 1000u;
+    dk_bk_session *s = SSL_get_ex_data(ssl, dk_ossl_session_index());
+    if (!s->core_clock)
+        return dk_bk_rto_next(prev_us / 1000, s->rto_initial_ms, s->rto_max_ms) * 1000u;
+    s->rto_ms = dk_bk_rto_next(prev_us ? s->rto_ms : 0, s->rto_initial_ms, s->rto_max_ms);
+    s->rto_deadline = now_ms(s) + s->rto_ms;
+    return OSSL_TIMER_FAR_US;
+}
+
+void dk_ossl_timer_moved(dk_bk_session *s, struct timeval *deadline)
+{
+    if (!s->core_clock)
+        return;
+    s->ossl_deadline = deadline;
+    if (deadline->tv_sec == 0 && deadline->tv_usec == 0)
+        s->rto_ms = 0; /* stopped: the flight was answered */
 }
 
 static void info_cb(const SSL *ssl, int where, int ret)
@@ -95,8 +142,9 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
     ERR_clear_error();
     s->io = p->io;
     s->mtu = p->mtu_payload;
-    s->rto_initial_ms = ctx->rto_initial_ms;
-    s->rto_max_ms = ctx->rto_max_ms;
+    s->rto_initial_ms = p->rto_initial_ms;
+    s->rto_max_ms = p->rto_max_ms;
+    s->core_clock = core_clock_usable();
     s->server = p->role == DK_BK_SERVER;
     if (s->server) {
         if (p->cookie_len > DK_OSSL_COOKIE_MAX) {
@@ -334,6 +382,15 @@ static dk_err session_read_(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *
 
 static int session_timeout_ms(dk_bk_session *s)
 {
+    if (s->core_clock) {
+        if (!s->rto_ms)
+            return -1;
+        uint64_t now = now_ms(s);
+        if (now >= s->rto_deadline)
+            return 0;
+        uint64_t left = s->rto_deadline - now;
+        return left > INT32_MAX ? INT32_MAX : (int)left;
+    }
     struct timeval tv;
     if (DTLSv1_get_timeout(s->ssl, &tv) != 1)
         return -1;
@@ -344,6 +401,13 @@ static int session_timeout_ms(dk_bk_session *s)
 static dk_err session_handle_timeout_(dk_bk_session *s, char *reason, size_t cap)
 {
     ERR_clear_error();
+    if (s->core_clock) {
+        if (!s->rto_ms || !s->ossl_deadline)
+            return DK_OK; /* no flight waiting for an answer */
+        /* OpenSSL's deadline is its clock's: any time in the past does
+         * (not zero, which means stopped). */
+        *s->ossl_deadline = (struct timeval){.tv_sec = 0, .tv_usec = 1};
+    }
     if (DTLSv1_handle_timeout(s->ssl) < 0) {
         dk_ossl_reason(reason, cap, "too many retransmissions");
         return DK_ERR_TIMEOUT;

@@ -44,7 +44,6 @@ struct dk_bk_cert {
 
 struct dk_bk_ctx {
     WOLFSSL_CTX *ctx;
-    unsigned rto_initial_ms, rto_max_ms; /* for the sessions' timers */
     /* Client with a pre-shared key: identity and key (wiped when freed). */
     char *psk_identity;
     uint8_t psk_key[DK_WOLF_PSK_KEY_MAX];

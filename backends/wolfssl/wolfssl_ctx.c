@@ -449,8 +449,6 @@ static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reaso
     dk_bk_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return DK_ERR_NOMEM;
-    c->rto_initial_ms = p->rto_initial_ms;
-    c->rto_max_ms = p->rto_max_ms;
     WOLFSSL_METHOD *m =
         p->role == DK_BK_SERVER ? wolfDTLSv1_2_server_method() : wolfDTLSv1_2_client_method();
     WOLFSSL_CTX *ctx = c->ctx = m ? wolfSSL_CTX_new(m) : NULL; /* takes `m` */

@@ -140,8 +140,8 @@ static dk_err session_init(dk_bk_session *s, dk_bk_ctx *ctx, const dk_bk_session
 {
     s->io = p->io;
     s->ctx = ctx;
-    s->rto_initial_ms = ctx->rto_initial_ms;
-    s->rto_max_ms = ctx->rto_max_ms;
+    s->rto_initial_ms = p->rto_initial_ms;
+    s->rto_max_ms = p->rto_max_ms;
     s->server = p->role == DK_BK_SERVER;
     s->ssl = wolfSSL_new(ctx->ctx);
     if (!s->ssl) {

@@ -186,10 +186,6 @@ typedef struct dk_bk_ctx_params {
     bool verify_peer;
     /* Server: fail the handshake when the client sends no certificate. */
     bool require_peer_cert;
-    /* Retransmission timer of the handshake: first timeout, doubled after
-     * each retransmission up to the maximum (RFC 6347 4.2.4.1). */
-    unsigned rto_initial_ms;
-    unsigned rto_max_ms;
     /* The cipher suites to offer (client, in this order) or accept (server,
      * in this order of preference, whatever the client's order), as IANA
      * ids: the core's policy, already filtered to suite_supported() and to
@@ -308,6 +304,20 @@ typedef struct dk_bk_session_params {
      * cannot use are ignored: the handshake is then a full one. NULL: none. */
     const uint8_t *resume;
     size_t resume_len;
+    /* Retransmission timer of this session's handshake (RFC 6347 4.2.4.1):
+     * the first timeout of every flight is `rto_initial_ms`, each
+     * retransmission doubles it up to `rto_max_ms` (dk_bk_rto_next), and
+     * the library keeps retransmitting at the maximum until the core's
+     * handshake timeout ends the session.
+     * 1 <= rto_initial_ms <= rto_max_ms <= 600000.
+     * A session parameter, not a context one: sessions of one context may
+     * use different values, and changing them never rebuilds a context.
+     * The timer runs on io.now_ms, never on the library's own clock: a
+     * flight is retransmitted when, and only when, handle_timeout() is
+     * called (timeout_ms() says when), so that the core and its tests
+     * decide the time. */
+    unsigned rto_initial_ms;
+    unsigned rto_max_ms;
 } dk_bk_session_params;
 
 /* What a finished handshake hands over to the core's record layer. */
@@ -368,12 +378,14 @@ typedef struct dk_bk_session_ops {
      * back here, to prove both record layers agree. */
     dk_err (*read)(dk_bk_session *s, uint8_t *buf, size_t cap, size_t *out_len, char *reason,
                    size_t reason_cap);
-    /* Milliseconds until the library's handshake retransmission timer
-     * expires (0: now), or -1 when it is not running. */
+    /* Milliseconds until the session's handshake retransmission timer
+     * expires (0: now), or -1 when it is not running, measured on
+     * io.now_ms (see session_params.rto_initial_ms). */
     int (*timeout_ms)(dk_bk_session *s);
-    /* The retransmission timer expired: resend the last flight and double
-     * the timer (up to rto_max_ms). DK_OK, or a failure when the library
-     * gives up. Called only when timeout_ms() returned 0. */
+    /* The retransmission timer expired: resend the last flight once and
+     * double the timer (up to session_params.rto_max_ms). DK_OK, or a
+     * failure when the library gives up. Called only when timeout_ms()
+     * returned 0. No other call may retransmit because time passed. */
     dk_err (*handle_timeout)(dk_bk_session *s, char *reason, size_t reason_cap);
     /* Changes the MTU budget of a session still in its handshake. */
     void (*set_mtu)(dk_bk_session *s, unsigned mtu_payload);
