@@ -16,11 +16,11 @@ fail() {
 }
 [ -x "$sd/configure" ] || fail "no $sd/configure"
 
-# The sources without build products (an in-tree build, distcheck's _build,
+# The sources without build products (an in-tree build, distcheck's _build and _inst,
 # build/, .git); writable (distcheck's source tree is read-only).
 src="$work/src"
 mkdir "$src"
-(cd "$sd" && tar -cf - --exclude=./build --exclude=./_build --exclude=./.git \
+(cd "$sd" && tar -cf - --exclude=./build --exclude=./_build --exclude=./_inst --exclude=./.git \
     --exclude=./config.status --exclude=./config.log --exclude=./config.h \
     --exclude=./Makefile --exclude=./libtool --exclude=./stamp-h1 --exclude=./dtlskit.pc \
     --exclude='*.o' --exclude='*.lo' --exclude='*.la' --exclude=.libs --exclude=.deps \
