@@ -67,7 +67,11 @@ start_gnutls_serv() {
         timeout -k 5 30 gnutls-serv --udp --echo -p "$gport" "$@" >"$work/gnutls-serv.out" 2>&1 &
         gpid=$!
         pids=("$gpid")
-        wait_for "$work/gnutls-serv.out" "listening on IPv4" 100 && return 0
+        # "listening on IPv4 ... port P...done", or "...bind() failed" when
+        # the random port is taken (it is in the kernel's ephemeral range,
+        # where other tests' sockets live): then another port.
+        wait_for "$work/gnutls-serv.out" 'listening on IPv4.*\(done\|failed\)' 100 &&
+            grep -q 'listening on IPv4.*done' "$work/gnutls-serv.out" && return 0
         reap "$gpid"
         pids=()
     done
