@@ -433,8 +433,8 @@ build_dir() { # sets $dir to the build folder for backend $1, configured once
     [ -n "${built[$1]:-}" ] && return 0
     rm -rf "$dir"
     mkdir -p "$dir"
-    # configure's own exit trap may stumble on the core/ folder (see
-    # DISTCLEANFILES in Makefile.am): a Makefile is what counts.
+    # configure must have written a Makefile (its log is configure.log):
+    # that is what counts.
     (cd "$dir" && "$work/src/configure" --with-backend="$1" >configure.log 2>&1)
     [ -f "$dir/Makefile" ] || return 1
     built[$1]=1

@@ -54,7 +54,7 @@
 extern "C" {
 #endif
 
-#define DK_BACKEND_ABI_VERSION 3
+#define DK_BACKEND_ABI_VERSION 4
 
 /* Objects owned by the backend; the core only holds pointers. */
 typedef struct dk_bk_key dk_bk_key;         /* one private or public key */
