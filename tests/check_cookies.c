@@ -579,19 +579,28 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("cookies");
-    TCase *tc = tcase_create("cookies");
+    TCase *tc = tcase_create("wrong");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, wrong_cookie_admission);
     tcase_add_test(tc, wrong_cookie_godot);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("rotation");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, previous_secret_accepted_admission);
     tcase_add_test(tc, previous_secret_accepted_godot);
     tcase_add_test(tc, retired_secret_refused_admission);
     tcase_add_test(tc, retired_secret_refused_godot);
     tcase_add_test(tc, client_across_rotation_admission);
     tcase_add_test(tc, client_across_rotation_godot);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("secrets");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, explicit_secrets);
     tcase_add_test(tc, master_secret_shared_by_servers);
     tcase_add_test(tc, master_secret_file);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("hmac");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, hmac_known_answers);
     tcase_add_test(tc, hmac_allocates_nothing);
     suite_add_tcase(s, tc);

@@ -709,21 +709,30 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("core");
-    TCase *tc = tcase_create("core");
+    TCase *tc = tcase_create("tables");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, siphash_known_answers);
     tcase_add_test(tc, peer_table_many);
     tcase_add_test(tc, pool_reuses_buffers);
     tcase_add_test(tc, addresses);
+    tcase_add_test(tc, admission_ledger);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("parsers");
+    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, pem_round_trip);
-    tcase_add_test(tc, errors_and_log);
     tcase_add_test(tc, client_hello_parser);
+    tcase_add_test(tc, gate_records);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("secrets");
+    tcase_set_timeout(tc, 30);
     tcase_add_test(tc, cookies);
     tcase_add_test(tc, hkdf_known_answers);
     tcase_add_test(tc, derived_cookies);
     tcase_add_test(tc, ticket_keys_across_clocks);
-    tcase_add_test(tc, admission_ledger);
-    tcase_add_test(tc, gate_records);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("library");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, errors_and_log);
     tcase_add_test(tc, library_info);
     suite_add_tcase(s, tc);
     return tu_run(s);

@@ -473,16 +473,22 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("crypto");
-    TCase *tc = tcase_create("crypto");
+    TCase *tc = tcase_create("keys");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, load_keys);
     tcase_add_test(tc, encrypted_keys);
     tcase_add_test(tc, bad_keys);
     tcase_add_test(tc, key_round_trips);
+    tcase_add_test(tc, forked_children_draw_their_own_bytes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("certs");
+    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, generate_keys_and_certs);
     tcase_add_test(tc, certificates);
     tcase_add_test(tc, bad_certificates);
-    tcase_add_test(tc, forked_children_draw_their_own_bytes);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("options");
+    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, options);
     suite_add_tcase(s, tc);
     printf("backend: %s (%s), caps 0x%x\n", dk_backend_name(), dk_backend_version(),

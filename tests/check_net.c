@@ -439,13 +439,19 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("net");
-    TCase *tc = tcase_create("net");
+    TCase *tc = tcase_create("loss");
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, loss_10);
     tcase_add_test(tc, loss_30);
     tcase_add_test(tc, duplicates_delivered_once);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("mtu");
+    tcase_set_timeout(tc, 180);
     tcase_add_test(tc, mtu_576);
     tcase_add_test(tc, mtu_1280);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("reaping");
+    tcase_set_timeout(tc, 180);
     tcase_add_test(tc, idle_timeout);
     tcase_add_test(tc, dead_handshakes_reaped);
     tcase_add_test(tc, spoofed_flood);

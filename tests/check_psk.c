@@ -439,15 +439,21 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("psk");
-    TCase *tc = tcase_create("psk");
+    TCase *tc = tcase_create("options");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, options_refuse_bad_input);
     tcase_add_test(tc, caps_follow_suites);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("handshakes");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, psk_handshake_and_echo);
     tcase_add_test(tc, every_available_suite_negotiates);
     tcase_add_test(tc, ccm8_only_clients_served);
     tcase_add_test(tc, psk_and_certificate_clients_on_one_server);
     tcase_add_test(tc, certificate_server_refuses_psk_client);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("failures");
+    tcase_set_timeout(tc, 60);
     tcase_add_test(tc, unknown_identity_fails_with_reason);
     tcase_add_test(tc, wrong_key_fails_with_reason);
     tcase_add_test(tc, oversized_lookup_answer_fails);

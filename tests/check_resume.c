@@ -430,21 +430,25 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("resume");
-    TCase *tc = tcase_create("resume");
+    TCase *tc = tcase_create("tickets");
     tcase_set_timeout(tc, 90);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, resumes_with_a_ticket);
     tcase_add_test(tc, saved_session_resumes);
     tcase_add_test(tc, other_server_name_gets_no_offer);
+    tcase_add_test(tc, tickets_off);
+    tcase_add_test(tc, psk_servers_issue_tickets_only_when_told);
+    tcase_add_test(tc, resumes_under_loss);
+    tcase_add_test(tc, bad_input);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("keys");
+    tcase_set_timeout(tc, 90);
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, expired_ticket_gets_a_full_handshake);
     tcase_add_test(tc, other_keys_get_a_full_handshake);
     tcase_add_test(tc, shared_secret_resumes_across_servers);
     tcase_add_test(tc, master_secret_resumes_across_servers);
     tcase_add_test(tc, rotated_once_resumes_twice_does_not);
-    tcase_add_test(tc, tickets_off);
-    tcase_add_test(tc, psk_servers_issue_tickets_only_when_told);
-    tcase_add_test(tc, resumes_under_loss);
-    tcase_add_test(tc, bad_input);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }
