@@ -6,7 +6,7 @@
  * with the vectors' contents only (no length prefixes) and the 18-byte
  * transport id of addr.h. This is also the formula wolfSSL recomputes by
  * itself, so a wolfSSL session given the same secret and transport id
- * accepts our cookies (see shared/notes/cookie-handoff.md). */
+ * accepts our cookies (docs/LIBRARIES.md, "Cookies"). */
 #ifndef DK_CORE_COOKIE_H
 #define DK_CORE_COOKIE_H
 

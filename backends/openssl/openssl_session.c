@@ -27,7 +27,7 @@ int dk_ossl_session_index(void)
  * gettimeofday() and nothing else: DTLSv1_handle_timeout() retransmits only
  * when that clock has passed the deadline, and so does every read of a
  * handshake message (dtls1_read_bytes() handles an expired timer before it
- * reads, and again when the read finds nothing: ssl/record/rec_layer_d1.c),
+ * reads, and again when the read finds nothing: docs/LIBRARIES.md, "Timers"),
  * so a timer always expired would retransmit at every datagram fed.
  * Instead:
  *  - the session keeps its own timeout and deadline in io.now_ms, started

@@ -397,7 +397,7 @@ typedef struct dk_bk_session_ops {
      * cert_ops.free. DK_OK with *n == 0 when none. */
     dk_err (*peer_chain)(dk_bk_session *s, dk_bk_cert ***out, size_t *n);
     /* After handshake() returned DK_OK: the negotiated suite (one the core
-     * can protect: dk__record_suite_known() in core/record.h lists them),
+     * can protect: dk__record_suite() in core/record.h knows them),
      * the master secret (the extended one when RFC 7627 was negotiated) and
      * both hello randoms. DK_ERR_TLS when the library will not tell. */
     dk_err (*export_secrets)(dk_bk_session *s, dk_bk_secrets *out);
