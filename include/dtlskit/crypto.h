@@ -240,8 +240,9 @@ DK_API dk_err dk_tls_options_set_client_certificate(dk_tls_options *opts, const 
  *  `key` (`key_cap` bytes, the backend's limit) and return its length, or
  *  return 0 for an unknown identity: the handshake then fails with the
  *  unknown_psk_identity alert. A return above `key_cap` fails the handshake
- *  as well. Called during dk_udp_server_poll()/dk_dtls_peer_poll(), on that
- *  thread; `user` is the pointer given with the callback. */
+ *  as well. Called while the session is polled (dk_dtls_peer_poll() or
+ *  dk_dtls_server_poll()), on that thread; `user` is the pointer given with
+ *  the callback. */
 typedef size_t (*dk_psk_lookup)(void *user, const char *identity, uint8_t *key, size_t key_cap);
 
 /** Server options for PSK clients only (no certificate). `identity_hint`:

@@ -6,8 +6,13 @@
  * dk_dtls_peer. dk_dtls_peer (Godot: PacketPeerDTLS) is one DTLS 1.2 session,
  * server or client side, with the status machine
  *
- *   DISCONNECTED -> HANDSHAKING -> CONNECTED -> DISCONNECTED (close_notify)
- *   HANDSHAKING | CONNECTED -> ERROR | ERROR_HOSTNAME_MISMATCH
+ *   DISCONNECTED -> HANDSHAKING -> CONNECTED -> DISCONNECTED (close_notify,
+ *                                                idle timeout, disconnect)
+ *   HANDSHAKING -> DISCONNECTED (disconnect, UDP server stopped)
+ *   HANDSHAKING -> ERROR | ERROR_HOSTNAME_MISMATCH (client's host name check)
+ *   CONNECTED -> ERROR (fatal alert)
+ *
+ * docs/CONCEPTS.md has every transition with its cause and error code.
  *
  * Nothing blocks. poll() reads what arrived, advances the handshake, runs
  * retransmission and timeouts, and queues application data; get_timeout_ms()
@@ -115,8 +120,10 @@ DK_API dk_err dk_dtls_server_setup(dk_dtls_server *server, const dk_tls_options 
  *  status: DK_DTLS_HANDSHAKING when the peer's first datagram was a
  *  ClientHello with a valid cookie, DK_DTLS_ERROR otherwise (a cookie-less
  *  ClientHello has then been answered with a HelloVerifyRequest). Returns
- *  NULL, leaving `udp_peer` with the caller, only for DK_ERR_INVALID (NULL,
- *  peer not taken from a server), DK_ERR_STATE (no setup) or DK_ERR_NOMEM.
+ *  NULL, leaving `udp_peer` with the caller, for DK_ERR_INVALID (NULL,
+ *  peer not taken from a server), DK_ERR_STATE (no setup), DK_ERR_NOMEM, or
+ *  the error of rebuilding the server's TLS context after a secret or
+ *  ticket setting changed (DK_ERR_TLS, DK_ERR_UNAVAILABLE).
  *  Godot: take_connection(udp_peer). */
 DK_API dk_dtls_peer *dk_dtls_server_take_connection(dk_dtls_server *server, dk_udp_peer *udp_peer,
                                                     dk_err *err);
@@ -128,7 +135,8 @@ DK_API dk_err dk_dtls_server_attach(dk_dtls_server *server, dk_udp_server *udp_s
 
 /** Sets the cookie secret explicitly (16 to 64 bytes), so that several
  *  processes sharing a port accept each other's cookies. The previous
- *  secret stays valid for one rotation interval. */
+ *  secret stays valid for one rotation interval, or, with rotation off
+ *  (interval 0), until the next call. */
 DK_API dk_err dk_dtls_server_set_cookie_secret(dk_dtls_server *server, const void *secret,
                                                size_t len);
 
@@ -160,7 +168,7 @@ DK_API dk_err dk_dtls_server_set_master_secret(dk_dtls_server *server, const voi
  *  a final newline is allowed) or 16 to 64 raw bytes (`head -c 32
  *  /dev/urandom`). The file must be a regular file (symbolic links are
  *  followed), owned by the process's effective user or by root, and
- *  readable by its owner only (mode 0600 or 0400): DK_ERR_PERMISSION names
+ *  without any group or other permission bit (0600, 0400): DK_ERR_PERMISSION names
  *  the mode otherwise. DK_ERR_IO when it cannot be read, DK_ERR_PARSE when
  *  its length fits neither form. */
 DK_API dk_err dk_dtls_server_load_master_secret(dk_dtls_server *server, const char *path);
@@ -233,8 +241,9 @@ DK_API dk_err dk_dtls_server_set_ticket_secret(dk_dtls_server *server, const voi
                                                size_t len);
 
 /** Ticket key rotation period (ms, at least 1000; default 2 hours). A
- *  ticket is accepted while the key that sealed it is the current or the
- *  previous period's, and within its lifetime. */
+ *  ticket is accepted while the key that sealed it is the previous, the
+ *  current or the next period's (the next: a host whose clock is ahead),
+ *  and within its lifetime. */
 DK_API dk_err dk_dtls_server_set_ticket_rotation(dk_dtls_server *server, int interval_ms);
 
 /** Ticket lifetime in seconds (1 to 604800, RFC 5077's 7 days; default
@@ -258,8 +267,9 @@ DK_API int dk_dtls_server_get_timeout_ms(const dk_dtls_server *server);
  *  check) as new sessions; processes the sessions that received datagrams
  *  and those whose timer is due; sends what they produced with sendmmsg; and
  *  stores in `ready` up to `max` sessions that need the caller: a new session
- *  (reported once, DK_DTLS_HANDSHAKING: the caller owns it from then on and
- *  frees it), packets to read, or a new status (connected, disconnected,
+ *  (reported once, usually DK_DTLS_HANDSHAKING but already in an error status
+ *  when its first step failed: the caller owns it from then on and frees
+ *  it), packets to read, or a new status (connected, disconnected,
  *  error). A session is reported once per change: read all its packets.
  *  Sessions not yet reported stay queued for the next call; sessions taken
  *  with dk_dtls_server_take_connection() in admission mode are driven too.
@@ -307,12 +317,15 @@ DK_API dk_err dk_dtls_peer_poll(dk_dtls_peer *peer);
 DK_API dk_dtls_status dk_dtls_peer_get_status(const dk_dtls_peer *peer);
 
 /** Encrypts and sends one packet. Errors: DK_ERR_INVALID, DK_ERR_STATE (not
- *  connected), DK_ERR_TOO_BIG (over get_max_packet_size()), DK_ERR_TLS.
+ *  connected), DK_ERR_TOO_BIG (over get_max_packet_size()), DK_ERR_CLOSED
+ *  (the UDP server is gone, or the record sequence is exhausted),
+ *  DK_ERR_NOMEM, DK_ERR_TLS.
  *  Godot: put_packet(). */
 DK_API dk_err dk_dtls_peer_put_packet(dk_dtls_peer *peer, const void *data, size_t len);
 
 /** Copies the oldest received application packet into `buf`. Errors:
- *  DK_ERR_INVALID, DK_ERR_STATE (never connected), DK_ERR_WOULD_BLOCK,
+ *  DK_ERR_INVALID, DK_ERR_STATE (not connected and nothing queued),
+ *  DK_ERR_WOULD_BLOCK,
  *  DK_ERR_BUFFER_TOO_SMALL (`*out_len` gets the size; the packet stays).
  *  Packets received before a close stay readable. Godot: get_packet(). */
 DK_API dk_err dk_dtls_peer_get_packet(dk_dtls_peer *peer, void *buf, size_t cap, size_t *out_len);
@@ -334,7 +347,10 @@ DK_API int dk_dtls_peer_get_fd(const dk_dtls_peer *peer);
 
 /** Why the session ended in an error or was disconnected: DK_OK while none,
  *  else DK_ERR_CERT_VERIFY, DK_ERR_HOSTNAME, DK_ERR_HANDSHAKE,
- *  DK_ERR_TIMEOUT, DK_ERR_CLOSED (close_notify received), DK_ERR_TLS... */
+ *  DK_ERR_TIMEOUT (handshake or idle), DK_ERR_CLOSED (close_notify or a
+ *  fatal alert received, UDP server stopped or freed, session replaced by a
+ *  new handshake), DK_ERR_SOCKET (client: an ICMP error before any answer),
+ *  DK_ERR_QUEUE_FULL (over a server cap), DK_ERR_TLS... */
 DK_API dk_err dk_dtls_peer_get_error(const dk_dtls_peer *peer);
 
 /** The reason in words ("certificate verify failed: certificate has
