@@ -68,11 +68,16 @@ field() { printf '%s\n' "$summary" | sed -n "s/.* $1=\([0-9.]*\).*/\1/p"; }
 # a server with KILLED_SESSIONS clients died: each of those clients (at
 # least) failed over, every reconnection completed and resumed, and the
 # servers saw at least as many resumed handshakes (SERVER_RESUMED).
+# KILLED_SESSIONS is what the server logged as completed; a client whose
+# side of such a handshake timed out (a slow sanitizer build) gave it up and
+# tried again, possibly on another server: each failed attempt the clients
+# report may stand for one such session, which had no client to fail over.
 check_failover() {
-    local failovers reconnected resumed full
+    local failovers reconnected resumed full abandoned
     failovers=$(field failovers) reconnected=$(field reconnected) resumed=$(field resumed)
-    full=$(field full_after_failover)
-    [ "$failovers" -ge "$1" ] || fail "$failovers failovers, but the dead server had $1 clients"
+    full=$(field full_after_failover) abandoned=$(field failed_attempts)
+    [ "$failovers" -ge $(($1 - abandoned)) ] ||
+        fail "$failovers failovers, but the dead server had $1 clients ($abandoned attempts abandoned)"
     [ "$reconnected" -ge "$failovers" ] || fail "$failovers failovers, $reconnected reconnected"
     [ "$full" -eq 0 ] || fail "$full reconnections were full handshakes, not resumptions"
     [ "$resumed" -eq "$reconnected" ] || fail "$reconnected reconnected, $resumed resumed"
