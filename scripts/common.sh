@@ -6,11 +6,12 @@
 # proxy is tests/cluster.sh's load balancer (the test runs its own
 # instance; on a machine with systemd the package also starts the system's
 # nginx on port 80). libuv1-dev builds examples/uv_echo_server; cmake builds
-# tests/cmake_consumer.sh's consumer of the installed CMake package.
+# tests/cmake_consumer.sh's consumer of the installed CMake package;
+# doxygen the reference documentation (`make doc`).
 DK_PACKAGES="build-essential autoconf automake libtool pkg-config check \
 libssl-dev openssl libmbedtls-dev libwolfssl-dev gnutls-bin valgrind \
 clang libclang-rt-14-dev iproute2 libcoap3-bin nginx libnginx-mod-stream \
-libuv1-dev cmake abigail-tools"
+libuv1-dev cmake abigail-tools doxygen"
 
 # Backends whose implementation passes the conformance suite; scripts/check
 # tests each of them whose library is installed.

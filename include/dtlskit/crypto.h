@@ -1,4 +1,4 @@
-/*
+/** @file
  * dtlskit — keys, certificates and TLS options.
  *
  * Godot equivalents: CryptoKey (dk_key), X509Certificate (dk_cert),
@@ -26,15 +26,34 @@
 extern "C" {
 #endif
 
+/** A private key, or a public key only (opaque; Godot: CryptoKey). Freed
+ *  with dk_key_free(). */
 typedef struct dk_key dk_key;
+/** A chain of one or more X.509 certificates, leaf first (opaque; Godot:
+ *  X509Certificate). Freed with dk_cert_free(). */
 typedef struct dk_cert dk_cert;
+/** Client or server TLS settings: credentials, verification, cipher
+ *  suites (opaque; Godot: TLSOptions). Freed with dk_tls_options_free(). */
 typedef struct dk_tls_options dk_tls_options;
 
+/** @var DK_FORMAT_PEM
+ *  PEM: base64 text between "-----BEGIN ...-----" lines. */
+/** @var DK_FORMAT_DER
+ *  DER: binary ASN.1. */
 /** Encoding for save calls. Load calls detect PEM or DER by themselves. */
 typedef enum dk_format { DK_FORMAT_PEM = 0, DK_FORMAT_DER = 1 } dk_format;
 
+/** @var DK_KEY_RSA
+ *  An RSA key. */
+/** @var DK_KEY_EC
+ *  An elliptic-curve key (dk_ec_curve). */
+/** Algorithm of a key (dk_key_get_type()). */
 typedef enum dk_key_type { DK_KEY_RSA = 1, DK_KEY_EC = 2 } dk_key_type;
 
+/** @var DK_EC_P256
+ *  NIST P-256 (secp256r1). */
+/** @var DK_EC_P384
+ *  NIST P-384 (secp384r1). */
 /** Elliptic curves for dk_key_generate_ec(). */
 typedef enum dk_ec_curve { DK_EC_P256 = 1, DK_EC_P384 = 2 } dk_ec_curve;
 
@@ -91,6 +110,8 @@ DK_API dk_key *dk_key_generate_rsa(int bits, dk_err *err);
 /** Generates an EC key on the given curve. */
 DK_API dk_key *dk_key_generate_ec(dk_ec_curve curve, dk_err *err);
 
+/** Releases the caller's handle to the key; TLS options that use it keep
+ *  their own reference. NULL is ignored. */
 DK_API void dk_key_free(dk_key *key);
 
 /* -------------------------------------------------------- certificates */
@@ -137,8 +158,9 @@ DK_API dk_err dk_cert_append(dk_cert *chain, const dk_cert *more);
  *  same with every backend: "CN=example.com, O=Org, C=IT", the RDNs in
  *  certificate order joined by ", ", the attributes of a multi-valued RDN
  *  joined by "+". Values are in UTF-8 and escaped as RFC 4514 says (a
- *  backslash before any of `"+,;<>\`, before a leading space or '#' and a
- *  trailing space; control characters as \XX). Attributes without a short
+ *  backslash before a double quote, before any of `+,;<>` and before a
+ *  backslash, before a leading space or '#' and a trailing space; control
+ *  characters as `\XX`). Attributes without a short
  *  name are written as dotted OIDs, and values that are not text (or
  *  longer than 255 bytes) as '#' and the hex of their DER, as in
  *  "1.2.3.4=#0C0568656C6C6F". The text is accepted back by
@@ -185,6 +207,8 @@ DK_API dk_cert *dk_cert_generate_self_signed(const dk_key *key, const char *issu
                                              const char *not_before, const char *not_after,
                                              dk_err *err);
 
+/** Releases the caller's handle to the chain; TLS options that use it keep
+ *  their own reference. NULL is ignored. */
 DK_API void dk_cert_free(dk_cert *cert);
 
 /* -------------------------------------------------------- TLS options */
@@ -228,10 +252,11 @@ DK_API dk_err dk_tls_options_set_client_certificate(dk_tls_options *opts, const 
 
 /* ---------------------------------------------- pre-shared keys (RFC 4279) */
 
-/** Longest PSK identity and key the options accept (RFC 4279 section 5.3
+/** Longest PSK identity (and, DK_PSK_KEY_MAX, key) the options accept (RFC 4279 section 5.3
  *  asks for identities up to 128 bytes and keys up to 64). A library may
  *  take shorter keys: mbedTLS 2.28 at most 32 bytes (DK_ERR_UNAVAILABLE). */
 #define DK_PSK_IDENTITY_MAX 128
+/** Longest PSK key the options accept, in bytes (see DK_PSK_IDENTITY_MAX). */
 #define DK_PSK_KEY_MAX      64
 
 /** Server: the key for the PSK identity a client sent. `identity` is
@@ -280,16 +305,27 @@ DK_API dk_tls_options *dk_tls_options_client_psk(const char *identity, const uin
  *  then 0xC0AE, then (with PSK) 0xCCAC, 0x00A8, 0xC0A8, 0xCCAB; a client
  *  offers those that fit its credentials. Suites the linked library lacks
  *  are left out silently from the default. */
+/** TLS_PSK_WITH_AES_128_CCM_8 (RFC 6655), CoAP's PSK suite. */
 #define DK_SUITE_PSK_AES_128_CCM_8         0xC0A8
+/** TLS_PSK_WITH_AES_128_GCM_SHA256 (RFC 5487). */
 #define DK_SUITE_PSK_AES_128_GCM_SHA256    0x00A8
+/** TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905). */
 #define DK_SUITE_ECDHE_PSK_CHACHA20        0xCCAC
+/** TLS_PSK_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905). */
 #define DK_SUITE_PSK_CHACHA20              0xCCAB
+/** TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8 (RFC 7251), CoAP's certificate suite. */
 #define DK_SUITE_ECDHE_ECDSA_AES_128_CCM_8 0xC0AE
+/** TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (RFC 5289). */
 #define DK_SUITE_ECDHE_ECDSA_AES_128_GCM   0xC02B
+/** TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (RFC 5289). */
 #define DK_SUITE_ECDHE_RSA_AES_128_GCM     0xC02F
+/** TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 (RFC 5289). */
 #define DK_SUITE_ECDHE_ECDSA_AES_256_GCM   0xC02C
+/** TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (RFC 5289). */
 #define DK_SUITE_ECDHE_RSA_AES_256_GCM     0xC030
+/** TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905). */
 #define DK_SUITE_ECDHE_ECDSA_CHACHA20      0xCCA9
+/** TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 (RFC 7905). */
 #define DK_SUITE_ECDHE_RSA_CHACHA20        0xCCA8
 
 /** RFC name of a suite the core knows ("TLS_PSK_WITH_AES_128_CCM_8"), or
@@ -321,6 +357,9 @@ DK_API const dk_key *dk_tls_options_get_private_key(const dk_tls_options *opts);
 /** Godot: get_trusted_ca_chain(); borrowed, NULL when the system store is used. */
 DK_API const dk_cert *dk_tls_options_get_trusted_ca_chain(const dk_tls_options *opts);
 
+/** Releases the options. A server keeps its own copy from
+ *  dk_dtls_server_setup(), so they may be freed after that call. NULL is
+ *  ignored. */
 DK_API void dk_tls_options_free(dk_tls_options *opts);
 
 #ifdef __cplusplus

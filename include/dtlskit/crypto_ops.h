@@ -1,4 +1,4 @@
-/*
+/** @file
  * dtlskit — cryptographic operations: random bytes, hashing, HMAC,
  * signatures, RSA encryption, constant-time comparison.
  *
@@ -37,10 +37,15 @@ extern "C" {
 /** Hash algorithms. Godot's HashingContext.HashType has MD5, SHA1 and
  *  SHA256; SHA-384 and SHA-512 are extra. */
 typedef enum dk_hash_type {
+    /** MD5, 16 bytes (broken: for compatibility only). */
     DK_HASH_MD5 = 1,
+    /** SHA-1, 20 bytes (weak: for compatibility only). */
     DK_HASH_SHA1 = 2,
+    /** SHA-256, 32 bytes. */
     DK_HASH_SHA256 = 3,
+    /** SHA-384, 48 bytes. */
     DK_HASH_SHA384 = 4,
+    /** SHA-512, 64 bytes. */
     DK_HASH_SHA512 = 5
 } dk_hash_type;
 
@@ -64,6 +69,8 @@ DK_API dk_err dk_random_bytes(void *out, size_t len);
 
 /* --------------------------------------------------------------- hashing */
 
+/** A running hash computation (opaque; Godot: HashingContext), from
+ *  dk_hash_start(), freed with dk_hash_free(). Not for concurrent use. */
 typedef struct dk_hash_ctx dk_hash_ctx;
 
 /** Starts a hash computation. Errors: DK_ERR_INVALID (unknown type),
@@ -91,6 +98,8 @@ DK_API dk_err dk_hash_digest(dk_hash_type type, const void *data, size_t len, ui
 
 /* ------------------------------------------------------------------ HMAC */
 
+/** A running HMAC computation (opaque; Godot: HMACContext), from
+ *  dk_hmac_start(), freed with dk_hmac_free(). Not for concurrent use. */
 typedef struct dk_hmac_ctx dk_hmac_ctx;
 
 /** Starts an HMAC (RFC 2104) of `type` under `key` (1 to DK_HMAC_KEY_MAX

@@ -1,4 +1,4 @@
-/*
+/** @file
  * dtlskit — DTLS server and sessions.
  *
  * dk_dtls_server (Godot: DTLSServer) holds the server options and the cookie
@@ -47,16 +47,26 @@
 extern "C" {
 #endif
 
+/** A DTLS server: options, cookie exchange and the sessions it accepts
+ *  (opaque; Godot: DTLSServer). Freed with dk_dtls_server_free(). */
 typedef struct dk_dtls_server dk_dtls_server;
+/** One DTLS session, client or server side (opaque; Godot:
+ *  PacketPeerDTLS). Freed with dk_dtls_peer_free(). */
 typedef struct dk_dtls_peer dk_dtls_peer;
+/** A saved session for resumption by a later client session (opaque). */
 typedef struct dk_dtls_session dk_dtls_session;
 
 /** Godot: PacketPeerDTLS.Status, same order. */
 typedef enum dk_dtls_status {
+    /** Not connected: not started yet, or closed. */
     DK_DTLS_DISCONNECTED = 0,
+    /** The handshake is in progress; keep polling. */
     DK_DTLS_HANDSHAKING = 1,
+    /** The handshake completed; packets flow both ways. */
     DK_DTLS_CONNECTED = 2,
+    /** The handshake or the session failed; dk_last_error() says why. */
     DK_DTLS_ERROR = 3,
+    /** The server's certificate is valid but not for the expected host name. */
     DK_DTLS_ERROR_HOSTNAME_MISMATCH = 4
 } dk_dtls_status;
 
@@ -70,6 +80,7 @@ typedef struct dk_dtls_server_stats {
     uint64_t cookies_rejected;  /**< ClientHellos with a wrong or stale cookie */
     uint64_t not_client_hello;  /**< datagrams from unknown sources that were
                                      not a well-formed ClientHello */
+    /** times the cookie secret was rotated */
     uint64_t secret_rotations;
     uint64_t handshakes;                  /**< sessions handshaking now */
     uint64_t sessions;                    /**< sessions connected now */
@@ -97,6 +108,7 @@ typedef struct dk_dtls_peer_stats {
                                        anti-replay window (dropped) */
     uint64_t final_flight_resent; /**< the peer missed our final flight and
                                        it was sent again */
+    /** always zero; room for future counters without changing the size */
     uint64_t reserved[3];
 } dk_dtls_peer_stats;
 
@@ -383,6 +395,8 @@ DK_API dk_err dk_dtls_peer_set_idle_timeout(dk_dtls_peer *peer, int ms);
  *  it), e.g. the game object behind a session returned by
  *  dk_dtls_server_poll(). */
 DK_API void dk_dtls_peer_set_user_data(dk_dtls_peer *peer, void *data);
+/** The pointer set with dk_dtls_peer_set_user_data(); NULL when none or
+ *  for a NULL peer. */
 DK_API void *dk_dtls_peer_get_user_data(const dk_dtls_peer *peer);
 
 /** The UDP peer the session runs over (borrowed; for its address). */

@@ -1,4 +1,4 @@
-/*
+/** @file
  * dtlskit — secure datagram communication (DTLS 1.2 over UDP).
  *
  * Umbrella header: includes the whole public API and declares the library
@@ -28,9 +28,14 @@
 extern "C" {
 #endif
 
+/** Major version of these headers (compile time; dk_version() gives the
+ *  library linked at run time). */
 #define DK_VERSION_MAJOR  0
+/** Minor version of these headers. */
 #define DK_VERSION_MINOR  1
+/** Patch version of these headers. */
 #define DK_VERSION_PATCH  0
+/** Version of these headers as a string, "MAJOR.MINOR.PATCH". */
 #define DK_VERSION_STRING "0.1.0"
 
 /** The library's version ("0.1.0"). */
@@ -47,7 +52,8 @@ DK_API const char *dk_backend_name(void);
 /** Version of the TLS library linked at run time ("OpenSSL 3.0.19 ..."). */
 DK_API const char *dk_backend_version(void);
 
-/* Capability bits of the backend, as the linked library build supports them. */
+/* Capability bits of the backend, as the linked library build supports them
+ * (dk_backend_caps()). */
 #define DK_CAP_KEYGEN_RSA     (1u << 0) /**< dk_key_generate_rsa() */
 #define DK_CAP_KEYGEN_EC      (1u << 1) /**< dk_key_generate_ec() */
 #define DK_CAP_SELF_SIGNED    (1u << 2) /**< dk_cert_generate_self_signed() */
@@ -67,9 +73,14 @@ DK_API uint32_t dk_backend_caps(void);
 
 /** Log levels, most severe first. */
 typedef enum dk_log_level {
+    /** Errors: the most severe level. */
     DK_LOG_ERROR = 0,
+    /** Warnings. */
     DK_LOG_WARN = 1,
+    /** Informational messages. */
     DK_LOG_INFO = 2,
+    /** Debugging detail; the library logs each dk_last_error() message at
+     *  this level. */
     DK_LOG_DEBUG = 3
 } dk_log_level;
 

@@ -1,4 +1,4 @@
-/*
+/** @file
  * dtlskit — error codes.
  *
  * Every fallible call returns a dk_err: DK_OK (0) on success, a negative code
@@ -15,7 +15,9 @@
 extern "C" {
 #endif
 
+/** Result of every fallible call: DK_OK (0) or a negative error code. */
 typedef enum dk_err {
+    /** Success. */
     DK_OK = 0,
     /** An argument is NULL, out of range or malformed. */
     DK_ERR_INVALID = -1,

@@ -1,4 +1,4 @@
-/*
+/** @file
  * dtlskit — symbol export macro. The library is built with
  * -fvisibility=hidden; only declarations marked DK_API are exported.
  */

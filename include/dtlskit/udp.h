@@ -1,4 +1,4 @@
-/*
+/** @file
  * dtlskit — UDP server and datagram peers.
  *
  * dk_udp_server (Godot: UDPServer) owns one non-blocking socket. poll()
@@ -30,7 +30,11 @@
 extern "C" {
 #endif
 
+/** A UDP server: one bound socket whose new sources become pending
+ *  connections (opaque; Godot: UDPServer). Freed with dk_udp_server_free(). */
 typedef struct dk_udp_server dk_udp_server;
+/** A datagram peer: a connection taken from a server, or a standalone
+ *  socket (opaque; Godot: PacketPeerUDP). Freed with dk_udp_peer_free(). */
 typedef struct dk_udp_peer dk_udp_peer;
 
 /** Buffer size that holds any textual IP address dtlskit returns. */
@@ -46,8 +50,10 @@ typedef struct dk_udp_peer dk_udp_peer;
 /** Counters, since the object was created. */
 typedef struct dk_udp_stats {
     uint64_t datagrams_received; /**< read from the socket */
+    /** payload bytes of the datagrams received */
     uint64_t bytes_received;
     uint64_t datagrams_sent; /**< handed to the socket */
+    /** payload bytes of the datagrams sent */
     uint64_t bytes_sent;
     uint64_t dropped_pending_full; /**< new source, pending queue full */
     uint64_t dropped_queue_full;   /**< a peer's queue was full */
@@ -59,6 +65,7 @@ typedef struct dk_udp_stats {
     uint64_t send_errors;          /**< sendto/sendmmsg failures */
     uint32_t pending;              /**< pending connections now */
     uint32_t peers;                /**< taken peers registered now */
+    /** always zero; room for future counters without changing the size */
     uint64_t reserved[6];
 } dk_udp_stats;
 
@@ -152,6 +159,7 @@ DK_API int dk_udp_server_get_local_port(const dk_udp_server *server);
  *  sources are dropped and counted. Lowering it below the current count
  *  drops the newest pending connections. Godot: max_pending_connections. */
 DK_API dk_err dk_udp_server_set_max_pending_connections(dk_udp_server *server, int max);
+/** The bound on pending connections; 0 for NULL. */
 DK_API int dk_udp_server_get_max_pending_connections(const dk_udp_server *server);
 
 /** Milliseconds a pending connection waits to be taken before it is dropped

@@ -1,4 +1,4 @@
-/*
+/** @file
  * dtlskit — Godot Variant values, their binary serialization, and
  * PacketPeer's put_var() / get_var().
  *
@@ -55,16 +55,21 @@
 extern "C" {
 #endif
 
+/** One Godot Variant value, possibly a container holding others (opaque).
+ *  Owned as the file comment describes; freed with dk_variant_free(). */
 typedef struct dk_variant dk_variant;
 
 /** The types a dk_variant holds, numbered as Godot 4's Variant.Type
  *  (TYPE_INT is 2, TYPE_ARRAY is 28...). The gaps are Godot types dtlskit
  *  does not handle. */
 typedef enum dk_var_type {
+    /** null */
     DK_VAR_NIL = 0,
+    /** bool */
     DK_VAR_BOOL = 1,
     DK_VAR_INT = 2,   /**< int64_t */
     DK_VAR_FLOAT = 3, /**< double */
+    /** text, NUL-terminated UTF-8 */
     DK_VAR_STRING = 4,
     DK_VAR_VECTOR2 = 5,      /**< dk_vec2 */
     DK_VAR_VECTOR2I = 6,     /**< dk_vec2i (Godot 4 only) */
@@ -73,7 +78,9 @@ typedef enum dk_var_type {
     DK_VAR_VECTOR3I = 10,    /**< dk_vec3i (Godot 4 only) */
     DK_VAR_COLOR = 20,       /**< dk_color */
     DK_VAR_STRING_NAME = 21, /**< text, like String (Godot 4 only) */
+    /** Dictionary: key-value pairs in insertion order */
     DK_VAR_DICTIONARY = 27,
+    /** Array of values */
     DK_VAR_ARRAY = 28,
     DK_VAR_PACKED_BYTE_ARRAY = 29,    /**< uint8_t[] */
     DK_VAR_PACKED_INT32_ARRAY = 30,   /**< int32_t[] */
@@ -100,25 +107,63 @@ typedef enum dk_var_version {
 #define DK_VARIANT_MAX_DEPTH 64
 
 /* Godot's vectors (real_t is float in Godot's standard builds). */
+/** Godot's Vector2. */
 typedef struct dk_vec2 {
     float x, y;
 } dk_vec2;
+/** @var dk_vec2::x
+ *  X coordinate. */
+/** @var dk_vec2::y
+ *  Y coordinate. */
+/** Godot 4's Vector2i. */
 typedef struct dk_vec2i {
     int32_t x, y;
 } dk_vec2i;
+/** @var dk_vec2i::x
+ *  X coordinate. */
+/** @var dk_vec2i::y
+ *  Y coordinate. */
+/** Godot's Vector3. */
 typedef struct dk_vec3 {
     float x, y, z;
 } dk_vec3;
+/** @var dk_vec3::x
+ *  X coordinate. */
+/** @var dk_vec3::y
+ *  Y coordinate. */
+/** @var dk_vec3::z
+ *  Z coordinate. */
+/** Godot 4's Vector3i. */
 typedef struct dk_vec3i {
     int32_t x, y, z;
 } dk_vec3i;
+/** @var dk_vec3i::x
+ *  X coordinate. */
+/** @var dk_vec3i::y
+ *  Y coordinate. */
+/** @var dk_vec3i::z
+ *  Z coordinate. */
+/** Godot's Rect2: an axis-aligned rectangle. */
 typedef struct dk_rect2 {
     dk_vec2 position, size;
 } dk_rect2;
+/** @var dk_rect2::position
+ *  The corner with the smallest coordinates. */
+/** @var dk_rect2::size
+ *  Width (x) and height (y). */
+/** Godot's Color: RGBA components, 0 to 1 for the usual range. */
 typedef struct dk_color {
     float r, g, b, a;
 } dk_color;
 
+/** @var dk_color::r
+ *  Red. */
+/** @var dk_color::g
+ *  Green. */
+/** @var dk_color::b
+ *  Blue. */
+/** @var dk_color::a
+ *  Alpha (1: opaque). */
 /** Godot's name of a type ("int", "Vector2", "PackedByteArray"), or
  *  "unknown"; never NULL. */
 DK_API const char *dk_var_type_name(dk_var_type type);
@@ -128,9 +173,13 @@ DK_API const char *dk_var_type_name(dk_var_type type);
 /* Each returns a new value owned by the caller, or NULL (dk_last_error()
  * says why: out of memory, or an invalid argument). */
 
+/** A nil value (Godot's null). */
 DK_API dk_variant *dk_variant_new_nil(void);
+/** A bool. */
 DK_API dk_variant *dk_variant_new_bool(bool value);
+/** An int (64-bit, as Godot 4's; encoded in 32 bits when it fits). */
 DK_API dk_variant *dk_variant_new_int(int64_t value);
+/** A float (double; encoded in 32 bits when exact). */
 DK_API dk_variant *dk_variant_new_float(double value);
 
 /** A String from NUL-terminated UTF-8 (copied). Invalid UTF-8 is refused. */
@@ -143,11 +192,17 @@ DK_API dk_variant *dk_variant_new_string_len(const char *utf8, size_t len);
 /** A StringName (Godot 4's &"name"). */
 DK_API dk_variant *dk_variant_new_string_name(const char *utf8);
 
+/** A Vector2. */
 DK_API dk_variant *dk_variant_new_vector2(float x, float y);
+/** A Vector2i (Godot 4 only). */
 DK_API dk_variant *dk_variant_new_vector2i(int32_t x, int32_t y);
+/** A Rect2 at (`x`, `y`) of size `width` x `height`. */
 DK_API dk_variant *dk_variant_new_rect2(float x, float y, float width, float height);
+/** A Vector3. */
 DK_API dk_variant *dk_variant_new_vector3(float x, float y, float z);
+/** A Vector3i (Godot 4 only). */
 DK_API dk_variant *dk_variant_new_vector3i(int32_t x, int32_t y, int32_t z);
+/** A Color from its red, green, blue and alpha components. */
 DK_API dk_variant *dk_variant_new_color(float r, float g, float b, float a);
 
 /** An empty Array. `elem_type` DK_VAR_NIL makes Godot's untyped Array; any
@@ -205,14 +260,23 @@ DK_API dk_var_type dk_variant_type(const dk_variant *value);
 
 /* Getters: DK_OK and the value in `*out`, or DK_ERR_INVALID when `value`
  * is NULL or of another type (`*out` unchanged). */
+/** A bool's value. */
 DK_API dk_err dk_variant_get_bool(const dk_variant *value, bool *out);
+/** An int's value. */
 DK_API dk_err dk_variant_get_int(const dk_variant *value, int64_t *out);
+/** A float's value (an int is refused). */
 DK_API dk_err dk_variant_get_float(const dk_variant *value, double *out);
+/** A Vector2's value. */
 DK_API dk_err dk_variant_get_vector2(const dk_variant *value, dk_vec2 *out);
+/** A Vector2i's value. */
 DK_API dk_err dk_variant_get_vector2i(const dk_variant *value, dk_vec2i *out);
+/** A Rect2's value. */
 DK_API dk_err dk_variant_get_rect2(const dk_variant *value, dk_rect2 *out);
+/** A Vector3's value. */
 DK_API dk_err dk_variant_get_vector3(const dk_variant *value, dk_vec3 *out);
+/** A Vector3i's value. */
 DK_API dk_err dk_variant_get_vector3i(const dk_variant *value, dk_vec3i *out);
+/** A Color's value. */
 DK_API dk_err dk_variant_get_color(const dk_variant *value, dk_color *out);
 
 /** A String's or StringName's text: NUL-terminated UTF-8 without NUL
@@ -241,9 +305,11 @@ DK_API const dk_variant *dk_variant_array_at(const dk_variant *array, size_t i);
 /** A typed Array's element type; DK_VAR_NIL when untyped or not an Array. */
 DK_API dk_var_type dk_variant_array_type(const dk_variant *array);
 
-/** Key and value of entry `i` of a Dictionary, in insertion order (as
+/** Key of entry `i` of a Dictionary, in insertion order (as
  *  Godot iterates); NULL when not one or out of range. */
 DK_API const dk_variant *dk_variant_dict_key_at(const dk_variant *dict, size_t i);
+/** Value of entry `i` of a Dictionary, in the same order as
+ *  dk_variant_dict_key_at(); NULL when not one or out of range. */
 DK_API const dk_variant *dk_variant_dict_value_at(const dk_variant *dict, size_t i);
 
 /** The value stored under `key` (compared as dk_variant_dict_set()
@@ -307,11 +373,19 @@ DK_API dk_err dk_variant_decode(const void *data, size_t len, dk_var_version ver
  * DK_ERR_WOULD_BLOCK. Other errors as get_packet(); when memory for the
  * packet itself runs out (DK_ERR_NOMEM) it stays queued. */
 
+/** put_var on a UDP peer: one datagram of at most DK_UDP_MAX_DATAGRAM
+ *  bytes. Godot: PacketPeerUDP.put_var(). */
 DK_API dk_err dk_udp_peer_put_var(dk_udp_peer *peer, const dk_variant *value,
                                   dk_var_version version);
+/** get_var on a UDP peer: decodes the next datagram into `*out`.
+ *  Godot: PacketPeerUDP.get_var(). */
 DK_API dk_err dk_udp_peer_get_var(dk_udp_peer *peer, dk_var_version version, dk_variant **out);
+/** put_var on a DTLS session: one record of at most
+ *  dk_dtls_peer_get_max_packet_size() bytes. Godot: PacketPeerDTLS.put_var(). */
 DK_API dk_err dk_dtls_peer_put_var(dk_dtls_peer *peer, const dk_variant *value,
                                    dk_var_version version);
+/** get_var on a DTLS session: decodes the next packet into `*out`.
+ *  Godot: PacketPeerDTLS.get_var(). */
 DK_API dk_err dk_dtls_peer_get_var(dk_dtls_peer *peer, dk_var_version version, dk_variant **out);
 
 #ifdef __cplusplus
