@@ -51,9 +51,9 @@ static void setup(void)
         abort();
     }
 #ifdef FUZZ_SERVER
-    ctx = dk__ctx_create("fuzz", o, DK_BK_SERVER, 1000, 60000, NULL);
+    ctx = dk__ctx_create("fuzz", o, DK_BK_SERVER, NULL);
 #else
-    ctx = dk__ctx_create("fuzz", o, DK_BK_CLIENT, 1000, 60000, NULL);
+    ctx = dk__ctx_create("fuzz", o, DK_BK_CLIENT, NULL);
 #endif
     dk_tls_options_free(o);
     dk__cookie_jar_init(&jar);
