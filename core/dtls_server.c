@@ -533,6 +533,10 @@ dk_err dk_dtls_server_set_tickets(dk_dtls_server *s, bool enabled)
 {
     if (!s)
         return DK_FAIL(DK_ERR_INVALID, "server is NULL");
+    if (enabled && !(dk_backend_caps() & DK_CAP_TICKETS))
+        return DK_FAIL(DK_ERR_UNAVAILABLE,
+                       "the %s backend cannot seal session tickets with the server's keys",
+                       dk_backend_name());
     s->tickets.enabled = enabled;
     s->tickets.chosen = true;
     tickets_changed(s);

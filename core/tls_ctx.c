@@ -124,7 +124,7 @@ static dk__ctx *build(const char *func, const dk_tls_options *o, dk_bk_role role
     }
     if (role == DK_BK_CLIENT) {
         p.tickets = true; /* ask for one: resuming is the application's choice */
-    } else if (tk && tk->enabled) {
+    } else if (tk && tk->enabled && (dk_backend_caps() & DK_CAP_TICKETS)) {
         c->tickets = calloc(1, sizeof *c->tickets);
         if (!c->tickets) {
             fail_create(c, func, DK_ERR_NOMEM, "out of memory", err);

@@ -93,6 +93,14 @@ static void say(const char *fmt, ...)
     va_end(ap);
 }
 
+/* Whether returning clients can resume: the test scripts expect resumed
+ * handshakes only where the backend seals tickets (DK_CAP_TICKETS). */
+static void say_tickets(void)
+{
+    say("session tickets: %s\n",
+        (dk_backend_caps() & DK_CAP_TICKETS) ? "supported" : "not supported by this backend");
+}
+
 static void usage(const char *argv0)
 {
     fprintf(stderr,
@@ -240,6 +248,7 @@ static int serve(int port, int sock, int ready_fd)
     if (cfg.admission && dk_dtls_server_attach(dtls, server) != DK_OK)
         die("attach");
     int bound = dk_udp_server_get_local_port(server);
+    say_tickets();
     say("listening on port %d\n", bound);
     if (ready_fd >= 0) {
         /* A failed write leaves the parent waiting until its timeout. */
@@ -574,6 +583,7 @@ static int run_workers(void)
     }
     for (int k = 1; k <= cfg.workers; k++)
         say("worker %d (pid %d) started\n", k, (int)worker_pid[k]);
+    say_tickets();
     say("listening on port %d\n", port);
 
     uint64_t restarts[RESTART_LIMIT] = {0}; /* when the last ones happened, oldest first */

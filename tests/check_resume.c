@@ -427,9 +427,41 @@ START_TEST(bad_input)
 }
 END_TEST
 
+/* A backend without DK_CAP_TICKETS (GnuTLS) makes full handshakes only: a
+ * server refuses to turn tickets on, says why, and gives no ticket. */
+START_TEST(server_without_tickets)
+{
+    tu_server *s = server();
+    ck_assert_int_eq(dk_dtls_server_set_tickets(s->dtls, true), DK_ERR_UNAVAILABLE);
+    ck_assert_msg(strstr(dk_last_error(), "session tickets") != NULL, "%s", dk_last_error());
+    ck_assert_dk_ok(dk_dtls_server_set_tickets(s->dtls, false));
+    ck_assert_int_eq(dk_dtls_server_set_tickets(NULL, true), DK_ERR_INVALID);
+    /* The settings of a capable server are still accepted (and unused). */
+    ck_assert_dk_ok(dk_dtls_server_set_ticket_lifetime(s->dtls, 60));
+    dk_dtls_peer *c = client_with(s->port, NULL);
+    ck_assert_int_eq(tu_handshake(s, &c, 1, 10000), 1);
+    ck_assert(!dk_dtls_peer_is_session_reused(c));
+    dk_err e;
+    ck_assert_ptr_null(dk_dtls_peer_get_session(c, &e));
+    ck_assert_int_eq(e, DK_ERR_UNAVAILABLE);
+    dk_dtls_peer_free(c);
+    tu_server_free(s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("resume");
+    if (!(dk_backend_caps() & DK_CAP_TICKETS)) {
+        printf("SKIP: ticket resumption: backend %s lacks DK_CAP_TICKETS\n", dk_backend_name());
+        TCase *tc = tcase_create("unavailable");
+        tcase_set_timeout(tc, 90);
+        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_test(tc, server_without_tickets);
+        tcase_add_test(tc, tickets_off);
+        suite_add_tcase(s, tc);
+        return tu_run(s);
+    }
     TCase *tc = tcase_create("tickets");
     tcase_set_timeout(tc, 90);
     tcase_add_checked_fixture(tc, setup, teardown);

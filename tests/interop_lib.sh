@@ -83,3 +83,16 @@ stop_third_party() {
     reap "${pids[@]}"
     pids=()
 }
+
+# tickets_in LOG: "yes" when the echo_server that wrote LOG says its backend
+# seals session tickets (DK_CAP_TICKETS), "no" when it says it cannot; fails
+# when LOG says neither.
+tickets_in() {
+    if grep -q 'session tickets: supported$' "$1"; then
+        echo yes
+    elif grep -q 'session tickets: not supported by this backend$' "$1"; then
+        echo no
+    else
+        fail "$1 does not say whether the server has session tickets"
+    fi
+}

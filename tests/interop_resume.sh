@@ -20,8 +20,8 @@ srv=$!
 pids+=("$srv")
 wait_for "$work/server.out" '^listening on port' 200 || fail "echo_server did not start"
 port=$(sed -n 's/^listening on port //p' "$work/server.out")
+TICKETS=$(tickets_in "$work/server.out") || exit 1
 
-# 1. openssl s_client: a full handshake saving the session, then one resuming it.
 s_client() { # OUT ARGS...
     local out=$1
     shift
@@ -29,6 +29,33 @@ s_client() { # OUT ARGS...
         -verify_return_error -verify_hostname localhost -servername localhost "$@" \
         </dev/null >"$work/$out" 2>&1
 }
+client() { # OUT ARGS...
+    local out=$1 rc
+    shift
+    timeout --foreground -k 5 60 "$b/echo_client" --host 127.0.0.1 --ca "$certs/ca.pem" \
+        --hostname localhost --count 2 --timeout 15 "$@" >"$work/$out" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] || fail "echo_client $*: exit status $rc"
+    sanitized "$work/$out" && fail "sanitizer report from echo_client"
+    return 0
+}
+
+if [ "$TICKETS" = no ]; then
+    # Parts 1-3 need echo_server to issue tickets; what it must do instead
+    # is a full handshake for a client that offers a session.
+    echo "SKIP: resumption by echo_server: its backend lacks DK_CAP_TICKETS"
+    s_client s_client1.out -sess_out "$work/sess.pem"
+    grep -q '^New, ' "$work/s_client1.out" || fail "s_client: first handshake"
+    if [ -s "$work/sess.pem" ]; then
+        s_client s_client2.out -sess_in "$work/sess.pem"
+        grep -q '^New, ' "$work/s_client2.out" || fail "s_client resumed without tickets"
+    fi
+    client run1.out --port "$port" --resume
+    grep -q '^resumed$' "$work/run1.out" && fail "echo_client resumed without tickets"
+    grep -q ', resumed$' "$work/server.out" && fail "echo_server resumed without tickets"
+    echo "openssl s_client -sess_in, echo_client --resume -> echo_server: full handshakes"
+else
+# 1. openssl s_client: a full handshake saving the session, then one resuming it.
 s_client s_client1.out -sess_out "$work/sess.pem"
 grep -q '^New, ' "$work/s_client1.out" || fail "s_client: first handshake"
 [ -s "$work/sess.pem" ] || fail "s_client wrote no session"
@@ -50,16 +77,6 @@ else
 fi
 
 # 3. echo_client --session-out, then --session-in in a second run.
-client() { # OUT ARGS...
-    local out=$1 rc
-    shift
-    timeout --foreground -k 5 60 "$b/echo_client" --host 127.0.0.1 --ca "$certs/ca.pem" \
-        --hostname localhost --count 2 --timeout 15 "$@" >"$work/$out" 2>&1
-    rc=$?
-    [ $rc -eq 0 ] || fail "echo_client $*: exit status $rc"
-    sanitized "$work/$out" && fail "sanitizer report from echo_client"
-    return 0
-}
 client run1.out --port "$port" --session-out "$work/session.bin"
 [ "$(stat -c %a "$work/session.bin")" = 600 ] || fail "session file is not mode 0600"
 client run2.out --port "$port" --session-in "$work/session.bin"
@@ -68,6 +85,7 @@ echo "echo_client --session-out, --session-in -> echo_server: resumed"
 client resume.out --port "$port" --resume
 grep -q '^resumed$' "$work/resume.out" || fail "echo_client --resume did not resume"
 echo "echo_client --resume -> echo_server: resumed"
+fi
 
 kill "$srv" 2>/dev/null
 wait "$srv"

@@ -55,6 +55,7 @@ for w in 1 2; do
     echo "  worker $w: $f full, $r resumed"
 done
 echo "$summary"
+TICKETS=$(tickets_in "$work/workers.out") || exit 1
 check_failover "$most" "$resumed"
 # The parent keeps every worker's socket, so the group never changed: only
 # the dead worker's clients lost their sessions.

@@ -242,7 +242,9 @@ DK_API dk_err dk_dtls_server_set_key_cache(dk_dtls_server *server, int sessions)
  *  settings apply to sessions taken afterwards. Servers that accept
  *  pre-shared keys have tickets off unless this turns them on: a resumed
  *  session does not consult the PSK lookup again (an identity revoked there
- *  resumes until its ticket expires) and reports no PSK identity. */
+ *  resumes until its ticket expires) and reports no PSK identity. Where
+ *  dk_backend_caps() lacks DK_CAP_TICKETS tickets are off, and turning them
+ *  on fails with DK_ERR_UNAVAILABLE. */
 DK_API dk_err dk_dtls_server_set_tickets(dk_dtls_server *server, bool enabled);
 
 /** The secret ticket keys are derived from (16 to 64 bytes; default: random

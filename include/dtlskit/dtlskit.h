@@ -67,6 +67,11 @@ DK_API const char *dk_backend_version(void);
 /** AES-128-CCM-8 with certificates (0xC0AE); with PSK as well when
  *  dk_cipher_suite_available(0xC0A8). */
 #define DK_CAP_CCM8 (1u << 10)
+/** A server issues and resumes session tickets sealed with its own keys
+ *  (dk_dtls_server_set_tickets()). Clients resume with a saved session on
+ *  every backend; without this bit a server only makes full handshakes
+ *  (GnuTLS 3.7 has no hook to seal tickets with the server's keys). */
+#define DK_CAP_TICKETS (1u << 11)
 
 /** Bitmask of DK_CAP_* for the backend compiled in. */
 DK_API uint32_t dk_backend_caps(void);
