@@ -59,14 +59,20 @@ typedef struct parse_ctx {
     char reason[DK__REASON_CAP];
 } parse_ctx;
 
+dk_err dk__cert_push_der(dk_cert *chain, const uint8_t *der, size_t len, char *reason,
+                         size_t reason_cap)
+{
+    dk_bk_cert *bk = NULL;
+    dk_err e = DK__BK->cert->from_der(der, len, &bk, reason, reason_cap);
+    if (e != DK_OK)
+        return e;
+    return dk__cert_push(chain, bk);
+}
+
 static dk_err push_der(void *user, const uint8_t *der, size_t len)
 {
     parse_ctx *pc = user;
-    dk_bk_cert *bk = NULL;
-    dk_err e = DK__BK->cert->from_der(der, len, &bk, pc->reason, sizeof pc->reason);
-    if (e != DK_OK)
-        return e;
-    return dk__cert_push(pc->chain, bk);
+    return dk__cert_push_der(pc->chain, der, len, pc->reason, sizeof pc->reason);
 }
 
 static dk_cert *load_mem(const char *func, const void *data, size_t len, dk_err *err)

@@ -61,5 +61,8 @@ dk_cert *dk__cert_ref(const dk_cert *cert);
 dk_cert *dk__cert_new(void);
 /* Appends a backend certificate (ownership moves to the chain). */
 dk_err dk__cert_push(dk_cert *chain, dk_bk_cert *bk);
+/* Parses one DER certificate (cert_ops.from_der) and appends it. */
+dk_err dk__cert_push_der(dk_cert *chain, const uint8_t *der, size_t len, char *reason,
+                         size_t reason_cap);
 
 #endif

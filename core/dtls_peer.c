@@ -664,6 +664,13 @@ static dk_err handoff(dk_dtls_peer *p, const uint8_t *d, size_t len, char *why, 
     return DK_OK;
 }
 
+/* session_ops.peer_chain's sink: one certificate of the peer's chain. */
+static dk_err peer_cert_sink(void *user, const uint8_t *der, size_t len)
+{
+    char reason[DK__REASON_CAP];
+    return dk__cert_push_der(user, der, len, reason, sizeof reason);
+}
+
 /* Application records the library read ahead with the Finished. */
 static bool drain_library(dk_dtls_peer *p, size_t datagram_len)
 {
@@ -733,20 +740,11 @@ static void connected(dk_dtls_peer *p, const uint8_t *d, size_t fed, size_t len)
     /* Only a client, or a server that asked for one, can be asked for the
      * peer's certificate: a plain server session keeps none. */
     if ((p->ctx->role == DK_BK_CLIENT || p->ctx->verify_peer) && DK__BK_HAS(session, peer_chain)) {
-        dk_bk_cert **certs = NULL;
-        size_t n = 0;
-        if (DK__BK->session->peer_chain(p->bs, &certs, &n) == DK_OK) {
-            dk_cert *c = n ? dk__cert_new() : NULL;
-            for (size_t i = 0; i < n; i++) {
-                if (c && dk__cert_push(c, certs[i]) == DK_OK)
-                    continue;
-                DK__BK->cert->free(certs[i]); /* out of memory: no chain */
-                dk_cert_free(c);
-                c = NULL;
-            }
-            free(certs);
+        dk_cert *c = dk__cert_new();
+        if (c && DK__BK->session->peer_chain(p->bs, peer_cert_sink, c) == DK_OK && c->n)
             p->peer_cert = c;
-        }
+        else
+            dk_cert_free(c); /* none, or out of memory: no chain rather than part of one */
     }
     release_library(p);
     /* What this side sent in the completing step is the final flight when

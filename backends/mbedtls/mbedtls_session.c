@@ -566,36 +566,13 @@ static const char *session_cipher(dk_bk_session *s)
     return name ? name : "";
 }
 
-static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)
+static dk_err session_peer_chain(dk_bk_session *s, dk_bk_der_sink sink, void *user)
 {
-    *out = NULL;
-    *n = 0;
-    const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(&s->ssl);
-    size_t count = 0;
-    for (const mbedtls_x509_crt *c = peer; c && c->raw.p; c = c->next)
-        count++;
-    if (!count)
-        return DK_OK;
-    dk_bk_cert **certs = calloc(count, sizeof *certs);
-    if (!certs)
-        return DK_ERR_NOMEM;
-    size_t k = 0;
     dk_err e = DK_OK;
-    char reason[64];
-    for (const mbedtls_x509_crt *c = peer; e == DK_OK && k < count; c = c->next) {
-        e = dk_mbed_cert_from_der(c->raw.p, c->raw.len, &certs[k], reason, sizeof reason);
-        if (e == DK_OK)
-            k++;
-    }
-    if (e != DK_OK) {
-        for (size_t i = 0; i < k; i++)
-            dk_mbed_cert_ops.free(certs[i]);
-        free(certs);
-        return e;
-    }
-    *out = certs;
-    *n = k;
-    return DK_OK;
+    for (const mbedtls_x509_crt *c = mbedtls_ssl_get_peer_cert(&s->ssl);
+         e == DK_OK && c && c->raw.p; c = c->next)
+        e = sink(user, c->raw.p, c->raw.len);
+    return e;
 }
 
 static dk_err session_export_secrets(dk_bk_session *s, dk_bk_secrets *out)

@@ -454,39 +454,31 @@ static const char *session_cipher(dk_bk_session *s)
     return name ? name : "";
 }
 
-static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)
+/* One certificate of the peer's chain to the core, as DER. */
+static dk_err give_der(X509 *x, dk_bk_der_sink sink, void *user)
 {
-    *out = NULL;
-    *n = 0;
+    unsigned char *der = NULL;
+    int n = i2d_X509(x, &der);
+    if (n <= 0)
+        return DK_ERR_TLS;
+    dk_err e = sink(user, der, (size_t)n);
+    OPENSSL_free(der);
+    return e;
+}
+
+static dk_err session_peer_chain(dk_bk_session *s, dk_bk_der_sink sink, void *user)
+{
     X509 *leaf = SSL_get0_peer_certificate(s->ssl);
     if (!leaf)
         return DK_OK;
     STACK_OF(X509) *chain = SSL_get_peer_cert_chain(s->ssl);
-    int extra = chain ? sk_X509_num(chain) : 0;
-    dk_bk_cert **certs = calloc((size_t)extra + 1, sizeof *certs);
-    if (!certs)
-        return DK_ERR_NOMEM;
-    size_t k = 0;
-    dk_err e = dk_ossl_cert_wrap(leaf, &certs[k]);
-    if (e == DK_OK)
-        k++;
-    for (int i = 0; e == DK_OK && i < extra; i++) {
+    dk_err e = give_der(leaf, sink, user);
+    for (int i = 0; e == DK_OK && chain && i < sk_X509_num(chain); i++) {
         X509 *x = sk_X509_value(chain, i);
-        if (X509_cmp(x, leaf) == 0)
-            continue; /* a client's chain starts with its leaf */
-        e = dk_ossl_cert_wrap(x, &certs[k]);
-        if (e == DK_OK)
-            k++;
+        if (X509_cmp(x, leaf) != 0) /* a client's chain starts with its leaf */
+            e = give_der(x, sink, user);
     }
-    if (e != DK_OK) {
-        for (size_t i = 0; i < k; i++)
-            dk_ossl_cert_ops.free(certs[i]);
-        free(certs);
-        return e;
-    }
-    *out = certs;
-    *n = k;
-    return DK_OK;
+    return e;
 }
 
 static dk_err session_export_secrets(dk_bk_session *s, dk_bk_secrets *out)

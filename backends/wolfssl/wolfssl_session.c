@@ -382,37 +382,17 @@ static const char *session_cipher(dk_bk_session *s)
     return name ? name : "";
 }
 
-static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)
+static dk_err session_peer_chain(dk_bk_session *s, dk_bk_der_sink sink, void *user)
 {
-    *out = NULL;
-    *n = 0;
     WOLFSSL_X509_CHAIN *chain = wolfSSL_get_peer_chain(s->ssl);
     int count = chain ? wolfSSL_get_chain_count(chain) : 0;
-    if (count <= 0)
-        return DK_OK;
-    dk_bk_cert **certs = calloc((size_t)count, sizeof *certs);
-    if (!certs)
-        return DK_ERR_NOMEM;
-    size_t k = 0;
     dk_err e = DK_OK;
-    char ignored[8];
     for (int i = 0; e == DK_OK && i < count; i++) {
         const unsigned char *der = wolfSSL_get_chain_cert(chain, i);
         int len = wolfSSL_get_chain_length(chain, i);
-        e = der && len > 0 ? dk_wolf_cert_new(der, (size_t)len, &certs[k], ignored, sizeof ignored)
-                           : DK_ERR_TLS;
-        if (e == DK_OK)
-            k++;
+        e = der && len > 0 ? sink(user, der, (size_t)len) : DK_ERR_TLS;
     }
-    if (e != DK_OK) {
-        for (size_t i = 0; i < k; i++)
-            dk_wolf_cert_ops.free(certs[i]);
-        free(certs);
-        return e;
-    }
-    *out = certs;
-    *n = k;
-    return DK_OK;
+    return e;
 }
 
 /* The suite's IANA id (wolfSSL keeps its two bytes), and the master

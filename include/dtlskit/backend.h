@@ -54,7 +54,7 @@
 extern "C" {
 #endif
 
-#define DK_BACKEND_ABI_VERSION 4
+#define DK_BACKEND_ABI_VERSION 5
 
 /* Objects owned by the backend; the core only holds pointers. */
 typedef struct dk_bk_key dk_bk_key;         /* one private or public key */
@@ -259,12 +259,13 @@ typedef struct dk_bk_io {
      * the client sent (`identity`, `identity_len` bytes, not NUL-terminated:
      * as received, or as the library hands them over; OpenSSL and wolfSSL
      * cut them at a NUL byte, which only makes a client that knows an
-     * identity's key able to add bytes after a NUL). Writes at most `key_cap` bytes (pass the library's
-     * limit, at most 64) and returns the key's length, or 0 when the
-     * identity is unknown or refused: the backend then fails the handshake
-     * (the library's unknown_psk_identity alert where it sends one) and
-     * handshake() returns DK_ERR_HANDSHAKE; the core supplies the reason.
-     * The backend wipes `key` once the library has copied it. */
+     * identity's key able to add bytes after a NUL). Writes at most
+     * `key_cap` bytes (pass the library's limit, at most 64) and returns the
+     * key's length, or 0 when the identity is unknown or refused: the
+     * backend then fails the handshake (the library's unknown_psk_identity
+     * alert where it sends one) and handshake() returns DK_ERR_HANDSHAKE;
+     * the core supplies the reason. The backend wipes `key` once the
+     * library has copied it. */
     size_t (*psk_key)(void *user, const uint8_t *identity, size_t identity_len, uint8_t *key,
                       size_t key_cap);
 } dk_bk_io;
@@ -319,6 +320,10 @@ typedef struct dk_bk_session_params {
     unsigned rto_initial_ms;
     unsigned rto_max_ms;
 } dk_bk_session_params;
+
+/* Receives one DER certificate from session_ops.peer_chain(); the bytes
+ * are valid during the call only. */
+typedef dk_err (*dk_bk_der_sink)(void *user, const uint8_t *der, size_t len);
 
 /* What a finished handshake hands over to the core's record layer. */
 typedef struct dk_bk_secrets {
@@ -392,10 +397,12 @@ typedef struct dk_bk_session_ops {
     /* Negotiated cipher suite name, "" before the handshake; a string with
      * static storage duration (the core keeps the pointer). */
     const char *(*cipher)(dk_bk_session *s);
-    /* Copies of the certificates the other side presented (leaf first):
-     * *out is a malloc'd array of *n certificates, each freed with
-     * cert_ops.free. DK_OK with *n == 0 when none. */
-    dk_err (*peer_chain)(dk_bk_session *s, dk_bk_cert ***out, size_t *n);
+    /* The certificates the other side presented: calls `sink` once per
+     * certificate with its DER (borrowed for the call), leaf first, and
+     * returns DK_OK, or the first failure of `sink` (stop there) or of the
+     * library. The core builds the chain with cert_ops.from_der and drops
+     * it whole on a failure. No call to `sink` when there is none. */
+    dk_err (*peer_chain)(dk_bk_session *s, dk_bk_der_sink sink, void *user);
     /* After handshake() returned DK_OK: the negotiated suite (one the core
      * can protect: dk__record_suite() in core/record.h knows them),
      * the master secret (the extended one when RFC 7627 was negotiated) and
@@ -487,9 +494,8 @@ typedef struct dk_bk_crypto_ops {
      * DK_OK only when it verifies exactly (no trailing bytes); DK_ERR_SIGNATURE
      * for any signature that does not, malformed ones included;
      * DK_ERR_NOMEM or DK_ERR_TLS only when the check itself could not run. */
-    dk_err (*verify)(const dk_bk_key *key, dk_hash_type alg, const uint8_t *hash,
-                     size_t hash_len, const uint8_t *sig, size_t sig_len, char *reason,
-                     size_t reason_cap);
+    dk_err (*verify)(const dk_bk_key *key, dk_hash_type alg, const uint8_t *hash, size_t hash_len,
+                     const uint8_t *sig, size_t sig_len, char *reason, size_t reason_cap);
     /* RSAES-PKCS1-v1_5 encryption with the key's public part (RFC 8017
      * section 7.2); *out is malloc'd and has the modulus' size in bytes.
      * DK_ERR_NOMEM, DK_ERR_TLS. */
