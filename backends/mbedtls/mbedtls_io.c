@@ -29,9 +29,7 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
     dk_bk_session *s = ctx;
     note_alerts(s, buf, len);
-    /* A send that fails is a datagram lost on the way: the library's
-     * retransmission covers it, so report success. */
-    (void)s->io.send(s->io.user, buf, len);
+    s->io.send(s->io.user, buf, len);
     return len > INT_MAX ? INT_MAX : (int)len;
 }
 

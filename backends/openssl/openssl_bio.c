@@ -40,9 +40,7 @@ void dk_ossl_flush(dk_bk_session *s)
 {
     if (!s->pack_len)
         return;
-    /* A send that fails is a datagram lost on the way: the library's
-     * retransmission covers it. */
-    (void)s->io.send(s->io.user, s->pack, s->pack_len);
+    s->io.send(s->io.user, s->pack, s->pack_len);
     s->pack_len = 0;
 }
 
@@ -56,8 +54,8 @@ static int bio_write(BIO *b, const char *data, int len)
     if (s->pack_len && s->pack_len + n > s->mtu)
         dk_ossl_flush(s);
     if (n > s->mtu || n > DK_OSSL_PACK_MAX || !(s->pack = pack_buffer())) {
-        dk_ossl_flush(s);                                       /* keep the order */
-        (void)s->io.send(s->io.user, (const uint8_t *)data, n); /* alone */
+        dk_ossl_flush(s);                                 /* keep the order */
+        s->io.send(s->io.user, (const uint8_t *)data, n); /* alone */
         return len;
     }
     memcpy(s->pack + s->pack_len, data, n);

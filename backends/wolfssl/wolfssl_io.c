@@ -95,8 +95,6 @@ int dk_wolf_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
         return sz;
     s->sent++;
     dk_wolf_records_sent(s, (const uint8_t *)buf, (size_t)sz);
-    /* A send that fails is a datagram lost on the way: retransmission
-     * covers it, so report success. */
-    (void)s->io.send(s->io.user, (const uint8_t *)buf, (size_t)sz);
+    s->io.send(s->io.user, (const uint8_t *)buf, (size_t)sz);
     return sz;
 }

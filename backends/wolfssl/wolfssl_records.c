@@ -36,7 +36,7 @@ void dk_wolf_send_fatal_alert(dk_bk_session *s, uint8_t description)
     rec[12] = 2; /* length */
     rec[13] = 2; /* fatal */
     rec[14] = description;
-    (void)s->io.send(s->io.user, rec, sizeof rec);
+    s->io.send(s->io.user, rec, sizeof rec);
 }
 
 /* RFC 5077 3.4: a client that offered a ticket with an empty session ID

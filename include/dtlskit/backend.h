@@ -249,10 +249,10 @@ typedef struct dk_bk_io {
     void *user;
     /* Sends one datagram. The backend calls it once per datagram, each one
      * no larger than the MTU budget (mtu_payload) except when the library
-     * cannot split a record. A failure (DK_ERR_WOULD_BLOCK from a full
-     * socket buffer...) is a lost datagram, as on any network: the backend
-     * should report success to its library and rely on retransmission. */
-    dk_err (*send)(void *user, const uint8_t *data, size_t len);
+     * cannot split a record. It cannot fail: a datagram the socket refuses
+     * is lost, as on any network, so the backend reports every send to its
+     * library as done and relies on retransmission. */
+    void (*send)(void *user, const uint8_t *data, size_t len);
     /* The core's monotonic clock in milliseconds, for library timers. */
     uint64_t (*now_ms)(void *user);
     /* Server sessions of a psk_server context: the key for the PSK identity
