@@ -1,6 +1,14 @@
 /* The gate in front of the TLS library (see gate.h). */
 #include "gate.h"
 
+#include <dtlskit/backend.h>
+
+/* Backends walk records with the contract's names for the same layout. */
+_Static_assert(DK__REC_HDR == DK_BK_REC_HEADER_LEN && DK__CT_CCS == DK_BK_CT_CCS &&
+                   DK__CT_ALERT == DK_BK_CT_ALERT && DK__CT_HANDSHAKE == DK_BK_CT_HANDSHAKE &&
+                   DK__CT_APP_DATA == DK_BK_CT_APPDATA,
+               "core/gate.h and include/dtlskit/backend.h disagree on the record layout");
+
 static uint32_t be16(const uint8_t *p)
 {
     return (uint32_t)p[0] << 8 | p[1];

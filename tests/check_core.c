@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dtlskit/backend.h>
+
 #include "addr.h"
 #include "admission.h"
 #include "clienthello.h"
@@ -478,6 +480,29 @@ START_TEST(gate_records)
 }
 END_TEST
 
+/* The contract's record reader (backend.h), which backends walk datagrams
+ * with: fields, a record cut short, and too few bytes for a header. */
+START_TEST(backend_record_reader)
+{
+    const uint8_t d[] = {22, 0xfe, 0xfd, 0,    1, 0, 0,    0,    0,    1,    2,    0,    3, 1,  2,
+                         3,  21,   0xfe, 0xfd, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 10, 9};
+    dk_bk_record r;
+    ck_assert_uint_eq(dk_bk_record_next(d, sizeof d, &r), 16);
+    ck_assert_uint_eq(r.type, DK_BK_CT_HANDSHAKE);
+    ck_assert_uint_eq(r.epoch, 1);
+    ck_assert_uint_eq(r.seq, 0x102);
+    ck_assert_ptr_eq(r.fragment, d + DK_BK_REC_HEADER_LEN);
+    ck_assert_uint_eq(r.len, 3);
+    ck_assert(r.whole);
+    ck_assert_uint_eq(dk_bk_record_next(d + 16, sizeof d - 16, &r), sizeof d - 16);
+    ck_assert_uint_eq(r.type, DK_BK_CT_ALERT);
+    ck_assert_uint_eq(r.seq, 0xFFFFFFFFFFFFull);
+    ck_assert_uint_eq(r.len, 1);
+    ck_assert(!r.whole);
+    ck_assert_uint_eq(dk_bk_record_next(d, DK_BK_REC_HEADER_LEN - 1, &r), 0);
+}
+END_TEST
+
 START_TEST(cookies)
 {
     ck_assert_dk_ok(dk_init());
@@ -722,6 +747,7 @@ int main(void)
     tcase_add_test(tc, pem_round_trip);
     tcase_add_test(tc, client_hello_parser);
     tcase_add_test(tc, gate_records);
+    tcase_add_test(tc, backend_record_reader);
     suite_add_tcase(s, tc);
     tc = tcase_create("secrets");
     tcase_set_timeout(tc, 30);

@@ -9,20 +9,13 @@
 #include "mbedtls_backend.h"
 #include "mbedtls_session.h"
 
-#define RECORD_HEADER 13 /* DTLS: type, version, epoch, sequence, length */
-
-static size_t record_len(const uint8_t *rec)
-{
-    return (size_t)rec[11] << 8 | rec[12];
-}
-
 /* Remembers whether an alert left, so that a failed handshake sends one
  * only when mbedTLS did not. The record type is in clear in DTLS 1.2. */
 static void note_alerts(dk_bk_session *s, const uint8_t *d, size_t n)
 {
-    for (size_t off = 0; off + RECORD_HEADER <= n; off += RECORD_HEADER + record_len(d + off))
-        if (d[off] == MBEDTLS_SSL_MSG_ALERT)
-            s->alert_sent = true;
+    dk_bk_record r;
+    for (size_t k; (k = dk_bk_record_next(d, n, &r)) != 0; d += k, n -= k)
+        s->alert_sent |= r.type == DK_BK_CT_ALERT;
 }
 
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)

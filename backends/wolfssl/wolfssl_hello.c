@@ -36,9 +36,8 @@
 /* Our device id for wc_CryptoCb_RegisterDevice ("dkwh"). */
 #define DK_WOLF_DEVID 0x646b7768
 
-#define REC_HDR 13
-#define HS_HDR  12
-#define RAN_SZ  32
+#define HS_HDR 12
+#define RAN_SZ 32
 /* Two GREASE types (RFC 8701), so that both edits never make two
  * extensions of one type. */
 #define GREASE_SNI    0x0a0a
@@ -187,14 +186,16 @@ void dk_wolf_hello_init(void)
 unsigned dk_wolf_hello_arm(WOLFSSL *ssl, const dk_bk_ctx *ctx, const uint8_t *d, size_t n)
 {
     /* One unfragmented ClientHello in the datagram's first record. */
-    if (!registered || !d || n < REC_HDR + HS_HDR || d[0] != 22 || d[REC_HDR] != 1)
+    dk_bk_record r;
+    if (!registered || !d || !dk_bk_record_next(d, n, &r) || !r.whole ||
+        r.type != DK_BK_CT_HANDSHAKE || r.len < HS_HDR || r.fragment[0] != 1)
         return 0;
-    size_t rlen = get16(d + 11), blen = (size_t)d[14] << 16 | get16(d + 15);
-    const uint8_t *frag = d + REC_HDR + 6; /* fragment_offset, fragment_length */
-    if (REC_HDR + rlen > n || rlen != HS_HDR + blen || frag[0] || get16(frag + 1) ||
-        frag[3] != d[14] || get16(frag + 4) != get16(d + 15))
+    const uint8_t *hs = r.fragment, *frag = hs + 6; /* fragment_offset, fragment_length */
+    size_t blen = (size_t)hs[1] << 16 | get16(hs + 2);
+    if (r.len != HS_HDR + blen || frag[0] || get16(frag + 1) || frag[3] != hs[1] ||
+        get16(frag + 4) != get16(hs + 2))
         return 0;
-    const uint8_t *body = d + REC_HDR + HS_HDR;
+    const uint8_t *body = hs + HS_HDR;
     if (!plan(body, blen, ctx) || wolfSSL_SetDevId(ssl, DK_WOLF_DEVID) != WOLFSSL_SUCCESS) {
         memset(&pending, 0, sizeof pending);
         return 0;

@@ -6,11 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A record header (13 bytes) then a handshake header whose first byte is
- * the message type. */
+/* A record whose handshake message (its first byte: the type) is one. */
 static bool is_hello_verify_request(const uint8_t *d, size_t n)
 {
-    return n > 13 && d[0] == 22 /* handshake */ && d[13] == 3 /* hello_verify_request */;
+    dk_bk_record r;
+    return dk_bk_record_next(d, n, &r) && r.type == DK_BK_CT_HANDSHAKE && r.len > 0 &&
+           r.fragment[0] == 3 /* hello_verify_request */;
 }
 
 /* Hands wolfSSL one datagram, like recv() on a UDP socket: a short buffer

@@ -4,24 +4,15 @@
 
 #include <string.h>
 
-/* RFC 6347 4.1: type, version, epoch, 48-bit sequence, length. */
 void dk_wolf_records_sent(dk_bk_session *s, const uint8_t *d, size_t n)
 {
-    while (n >= 13) {
-        uint16_t epoch = (uint16_t)(d[3] << 8 | d[4]);
-        uint64_t seq = 0;
-        for (int i = 5; i < 11; i++)
-            seq = seq << 8 | d[i];
-        size_t len = (size_t)(d[11] << 8 | d[12]);
-        if (!s->tx_seen || epoch > s->tx_epoch || (epoch == s->tx_epoch && seq > s->tx_seq)) {
-            s->tx_epoch = epoch;
-            s->tx_seq = seq;
+    dk_bk_record r;
+    for (size_t k; (k = dk_bk_record_next(d, n, &r)) != 0; d += k, n -= k) {
+        if (!s->tx_seen || r.epoch > s->tx_epoch || (r.epoch == s->tx_epoch && r.seq > s->tx_seq)) {
+            s->tx_epoch = r.epoch;
+            s->tx_seq = r.seq;
             s->tx_seen = true;
         }
-        if (len > n - 13)
-            break;
-        d += 13 + len;
-        n -= 13 + len;
     }
 }
 
@@ -30,12 +21,13 @@ void dk_wolf_send_fatal_alert(dk_bk_session *s, uint8_t description)
     if (!s->tx_seen || s->tx_epoch != 0)
         return;
     uint64_t seq = ++s->tx_seq;
-    uint8_t rec[15] = {21 /* alert */, 0xfe, 0xfd /* DTLS 1.2 */, 0, 0 /* epoch */};
+    uint8_t rec[DK_BK_REC_HEADER_LEN + 2] = {DK_BK_CT_ALERT, 0xfe, 0xfd /* DTLS 1.2 */, 0,
+                                             0 /* epoch */};
     for (int i = 0; i < 6; i++)
         rec[5 + i] = (uint8_t)(seq >> (40 - 8 * i));
-    rec[12] = 2; /* length */
-    rec[13] = 2; /* fatal */
-    rec[14] = description;
+    rec[12] = 2;                   /* length */
+    rec[DK_BK_REC_HEADER_LEN] = 2; /* fatal */
+    rec[DK_BK_REC_HEADER_LEN + 1] = description;
     s->io.send(s->io.user, rec, sizeof rec);
 }
 
@@ -47,15 +39,12 @@ void dk_wolf_send_fatal_alert(dk_bk_session *s, uint8_t description)
 bool dk_wolf_records_verdict(dk_bk_session *s, const uint8_t *d, size_t n)
 {
     bool hello = false;
-    while (n >= 13) {
-        size_t len = (size_t)(d[11] << 8 | d[12]);
-        if (len > n - 13)
-            break;
-        bool epoch0 = d[3] == 0 && d[4] == 0;
-        if (d[0] == 20 /* change_cipher_spec */ || (d[0] == 22 && !epoch0)) {
+    dk_bk_record r;
+    for (size_t k; (k = dk_bk_record_next(d, n, &r)) != 0 && r.whole; d += k, n -= k) {
+        if (r.type == DK_BK_CT_CCS || (r.type == DK_BK_CT_HANDSHAKE && r.epoch != 0)) {
             s->verdict = DK_WOLF_RESUMED;
-        } else if (d[0] == 22 && len >= 12) {
-            switch (d[13]) {
+        } else if (r.type == DK_BK_CT_HANDSHAKE && r.len >= 12) {
+            switch (r.fragment[0]) {
             case 2: /* server_hello */ hello = true; break;
             case 4: /* new_session_ticket */ s->verdict = DK_WOLF_RESUMED; break;
             case 11: /* certificate */
@@ -65,8 +54,6 @@ bool dk_wolf_records_verdict(dk_bk_session *s, const uint8_t *d, size_t n)
             default: break;
             }
         }
-        d += 13 + len;
-        n -= 13 + len;
     }
     return hello;
 }

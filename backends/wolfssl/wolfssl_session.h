@@ -47,8 +47,8 @@ struct dk_bk_session {
 int dk_wolf_io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx);
 int dk_wolf_io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx);
 
-/* Records wolfSSL sends (wolfssl_records.c): notes their epoch and
- * sequence number. */
+/* Records wolfSSL sends (wolfssl_records.c): notes the highest epoch and
+ * sequence number, which dk_wolf_send_fatal_alert continues. */
 void dk_wolf_records_sent(dk_bk_session *s, const uint8_t *d, size_t n);
 
 /* A client that offered a ticket, from the records of a datagram from the

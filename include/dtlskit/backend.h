@@ -526,6 +526,45 @@ struct dk_backend {
 /* Defined by the one backend compiled into the library. */
 extern const struct dk_backend dk_backend_impl;
 
+/* DTLS 1.2 record headers (RFC 6347 4.1), for backends that look at what
+ * their library sends or is fed: type(1) version(2) epoch(2) sequence(6)
+ * length(2). The core's gate (core/gate.h) uses the same values. */
+#define DK_BK_REC_HEADER_LEN 13
+#define DK_BK_CT_CCS         20
+#define DK_BK_CT_ALERT       21
+#define DK_BK_CT_HANDSHAKE   22
+#define DK_BK_CT_APPDATA     23
+
+/* One record header read by dk_bk_record_next(). */
+typedef struct dk_bk_record {
+    uint8_t type; /* DK_BK_CT_* (unchecked) */
+    uint16_t epoch;
+    uint64_t seq;            /* 48 bits */
+    const uint8_t *fragment; /* the record's body, right after the header */
+    size_t len;              /* bytes of it present: the claimed length when whole */
+    bool whole;              /* the claimed length fits in the bytes given */
+} dk_bk_record;
+
+/* Reads the record at the start of `p` (`len` bytes) into *r and returns
+ * how many bytes it takes up, header included, so that a loop walks a
+ * datagram with p += k, len -= k; 0 when fewer than DK_BK_REC_HEADER_LEN
+ * bytes are left. A record cut short (whole false) takes up the rest. */
+static inline size_t dk_bk_record_next(const uint8_t *p, size_t len, dk_bk_record *r)
+{
+    if (len < DK_BK_REC_HEADER_LEN)
+        return 0;
+    size_t claimed = (size_t)p[11] << 8 | p[12], left = len - DK_BK_REC_HEADER_LEN;
+    r->type = p[0];
+    r->epoch = (uint16_t)(p[3] << 8 | p[4]);
+    r->seq = 0;
+    for (int i = 5; i < 11; i++)
+        r->seq = r->seq << 8 | p[i];
+    r->fragment = p + DK_BK_REC_HEADER_LEN;
+    r->whole = claimed <= left;
+    r->len = r->whole ? claimed : left;
+    return DK_BK_REC_HEADER_LEN + r->len;
+}
+
 /* Helper for backends that run the retransmission timer themselves: the
  * next timeout after `prev_ms` (0: none yet) under the core's policy. */
 static inline unsigned dk_bk_rto_next(unsigned prev_ms, unsigned initial_ms, unsigned max_ms)
