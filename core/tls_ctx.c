@@ -11,6 +11,12 @@
 #include "library.h"
 #include "suites.h"
 
+/* The system's CA bundle (Debian's ca-certificates), for backends that
+ * load one file; a build for another layout defines it in CPPFLAGS. */
+#ifndef DK__SYSTEM_CA_FILE
+#define DK__SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
+#endif
+
 void dk__ctx_unref(dk__ctx *c)
 {
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
@@ -137,6 +143,7 @@ static dk__ctx *build(const char *func, const dk_tls_options *o, dk_bk_role role
         p.ticket_user = c->tickets;
     }
     c->verify_peer = p.verify_peer;
+    p.system_ca_file = p.use_system_ca ? DK__SYSTEM_CA_FILE : NULL;
     if (c->key)
         p.key = c->key->bk;
     if (c->chain) {

@@ -9,8 +9,6 @@
 
 #include "mbedtls_backend.h"
 
-#define SYSTEM_CA_FILE "/etc/ssl/certs/ca-certificates.crt"
-
 /* ECDHE groups, fastest first: mbedTLS's own order starts with P-521, which
  * doubles the cost of a handshake for no gain at this security level. */
 static const mbedtls_ecp_group_id curves[] = {MBEDTLS_ECP_DP_CURVE25519, MBEDTLS_ECP_DP_SECP256R1,
@@ -131,11 +129,11 @@ static int use_trust(dk_bk_ctx *c, const dk_bk_ctx_params *p, const char **why)
     *why = "trusted certificates refused";
     if (p->trusted_len) {
         ret = copy_certs(&c->trust, p->trusted, p->trusted_len);
-    } else if (p->use_system_ca) {
+    } else if (p->system_ca_file) {
         /* Certificates mbedTLS cannot read are skipped (a positive
          * result); a missing or unreadable store leaves nothing trusted
          * and verification fails, as with OpenSSL. */
-        ret = mbedtls_x509_crt_parse_file(&c->trust, SYSTEM_CA_FILE);
+        ret = mbedtls_x509_crt_parse_file(&c->trust, p->system_ca_file);
         if (ret != MBEDTLS_ERR_X509_ALLOC_FAILED)
             ret = 0;
     }

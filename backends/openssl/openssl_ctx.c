@@ -164,7 +164,7 @@ static bool use_trust(SSL_CTX *ctx, const dk_bk_ctx_params *p)
         for (size_t i = 0; i < p->trusted_len; i++)
             if (X509_STORE_add_cert(store, p->trusted[i]->x509) != 1)
                 return false;
-    } else if (p->use_system_ca) {
+    } else if (p->use_system_ca) { /* default paths: wider than system_ca_file */
         if (SSL_CTX_set_default_verify_paths(ctx) != 1)
             return false;
     }

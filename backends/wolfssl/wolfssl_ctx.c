@@ -12,9 +12,6 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/hmac.h>
 
-/* Debian's bundle, for builds whose system-store loader finds nothing. */
-static const char system_bundle[] = "/etc/ssl/certs/ca-certificates.crt";
-
 /* The chain as PEM, the form wolfSSL's chain loader takes. */
 static int use_chain(WOLFSSL_CTX *ctx, const dk_bk_ctx_params *p)
 {
@@ -63,12 +60,14 @@ static int use_trust(dk_bk_ctx *c, WOLFSSL_CTX *ctx, const dk_bk_ctx_params *p)
                 ctx, p->trusted[i]->der, (long)p->trusted[i]->der_len, WOLFSSL_FILETYPE_ASN1);
             dk_wolf_anchors_add_der(c, p->trusted[i]->der, p->trusted[i]->der_len);
         }
-    } else if (p->use_system_ca) {
-        dk_wolf_anchors_add_file(c, system_bundle);
+    } else if (p->system_ca_file) {
+        dk_wolf_anchors_add_file(c, p->system_ca_file);
         /* A machine without a CA store is not a configuration error (as
-         * with OpenSSL's default paths): verification will fail instead. */
+         * with OpenSSL's default paths): verification will fail instead.
+         * The core's file is for builds whose system-store loader finds
+         * nothing. */
         if (wolfSSL_CTX_load_system_CA_certs(ctx) != WOLFSSL_SUCCESS)
-            (void)wolfSSL_CTX_load_verify_locations(ctx, system_bundle, NULL);
+            (void)wolfSSL_CTX_load_verify_locations(ctx, p->system_ca_file, NULL);
         wolfSSL_ERR_clear_error();
     }
     return rc;

@@ -181,6 +181,11 @@ typedef struct dk_bk_ctx_params {
     const dk_bk_cert *const *trusted;
     size_t trusted_len;
     bool use_system_ca;
+    /* With use_system_ca (NULL otherwise): the system's CA bundle, one PEM
+     * file chosen by the core, for libraries that load a file. A library
+     * that knows the system's store itself may use that instead. A missing
+     * or unreadable file is no error here: verification fails instead. */
+    const char *system_ca_file;
     /* Client: verify the server's chain (false only for client_unsafe).
      * Server: ask for a client certificate and verify it when sent. */
     bool verify_peer;
