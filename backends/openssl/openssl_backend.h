@@ -31,8 +31,6 @@ struct dk_bk_cert {
 
 struct dk_bk_ctx {
     SSL_CTX *ctx;
-    dk_bk_role role;
-    bool psk_server; /* server: accepts PSK clients */
     /* Client with a pre-shared key: its identity and key (wiped on free). */
     char *psk_identity;
     uint8_t psk_key[DK_OSSL_PSK_MAX];

@@ -116,7 +116,6 @@ static bool use_psk(SSL_CTX *ctx, dk_bk_ctx *c, const dk_bk_ctx_params *p, char 
     if (p->role == DK_BK_SERVER) {
         if (!p->psk_server)
             return true;
-        c->psk_server = true;
         SSL_CTX_set_psk_server_callback(ctx, psk_server_cb);
         if (p->psk_hint && *p->psk_hint && SSL_CTX_use_psk_identity_hint(ctx, p->psk_hint) != 1) {
             dk_ossl_reason(reason, cap, "PSK identity hint refused");
@@ -362,7 +361,6 @@ static dk_err ctx_create(const dk_bk_ctx_params *p, dk_bk_ctx **out, char *reaso
     dk_bk_ctx *c = calloc(1, sizeof *c);
     if (!c)
         return DK_ERR_NOMEM;
-    c->role = p->role;
     SSL_CTX *ctx = c->ctx = SSL_CTX_new(DTLS_method());
     bool ok = ctx && SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION) &&
               SSL_CTX_set_max_proto_version(ctx, DTLS1_2_VERSION);
