@@ -68,8 +68,8 @@ static const char *mbed_version(void)
 static uint32_t mbed_caps(void)
 {
     /* DK_CAP_MTU: mbedtls_ssl_set_mtu fragments handshake messages. */
-    uint32_t caps =
-        DK_CAP_KEYGEN_EC | DK_CAP_SELF_SIGNED | DK_CAP_CLIENT_AUTH | DK_CAP_MTU | DK_CAP_TICKETS;
+    uint32_t caps = DK_CAP_KEYGEN_EC | DK_CAP_SELF_SIGNED | DK_CAP_CLIENT_AUTH | DK_CAP_MTU |
+                    DK_CAP_TICKETS | DK_CAP_EMPTY_SERVER_NAME;
 #if defined(MBEDTLS_GENPRIME) && defined(MBEDTLS_RSA_C)
     caps |= DK_CAP_KEYGEN_RSA;
 #endif

@@ -99,7 +99,8 @@ static const char *ossl_version(void)
 static uint32_t ossl_caps(void)
 {
     return DK_CAP_KEYGEN_RSA | DK_CAP_KEYGEN_EC | DK_CAP_SELF_SIGNED | DK_CAP_CLIENT_AUTH |
-           DK_CAP_ENCRYPTED_KEYS | DK_CAP_CHACHA20 | DK_CAP_MTU | DK_CAP_TICKETS;
+           DK_CAP_ENCRYPTED_KEYS | DK_CAP_CHACHA20 | DK_CAP_MTU | DK_CAP_TICKETS |
+           DK_CAP_EMPTY_SERVER_NAME;
 }
 
 static dk_err ossl_random(void *out, size_t len)

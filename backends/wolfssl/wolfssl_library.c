@@ -56,7 +56,7 @@ static uint32_t wolf_caps(void)
 #if defined(WOLFSSL_CERT_GEN)
     caps |= DK_CAP_SELF_SIGNED;
 #endif
-    caps |= DK_CAP_CLIENT_AUTH | DK_CAP_TICKETS;
+    caps |= DK_CAP_CLIENT_AUTH | DK_CAP_TICKETS | DK_CAP_EMPTY_SERVER_NAME;
 #if defined(WOLFSSL_ENCRYPTED_KEYS) && !defined(NO_PWDBASED)
     caps |= DK_CAP_ENCRYPTED_KEYS;
 #endif

@@ -72,6 +72,11 @@ DK_API const char *dk_backend_version(void);
  *  every backend; without this bit a server only makes full handshakes
  *  (GnuTLS 3.7 has no hook to seal tickets with the server's keys). */
 #define DK_CAP_TICKETS (1u << 11)
+/** A server accepts a ClientHello whose server_name extension holds an
+ *  empty host name, as Godot 3 clients send when they connect without
+ *  one (RFC 6066 does not allow it; GnuTLS 3.7 refuses it and the
+ *  transcript a Finished covers cannot be edited). */
+#define DK_CAP_EMPTY_SERVER_NAME (1u << 12)
 
 /** Bitmask of DK_CAP_* for the backend compiled in. */
 DK_API uint32_t dk_backend_caps(void);
