@@ -1,0 +1,2 @@
+/* GnuTLS backend: signatures and RSA encryption (placeholder). */
+#include "gnutls_backend.h"
