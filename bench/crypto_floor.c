@@ -25,6 +25,8 @@
  *   cc -O2 -g -std=gnu11 -DLIB_MBEDTLS bench/crypto_floor.c -o floor_mbedtls -lmbedcrypto
  *   cc -O2 -g -std=gnu11 -DLIB_WOLFSSL bench/crypto_floor.c -o floor_wolfssl \
  *      $(pkg-config --cflags --libs wolfssl)
+ *   cc -O2 -g -std=gnu11 -DLIB_GNUTLS bench/crypto_floor.c -o floor_gnutls \
+ *      $(pkg-config --cflags --libs gnutls hogweed nettle gmp)
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -34,8 +36,8 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(LIB_OPENSSL) + defined(LIB_MBEDTLS) + defined(LIB_WOLFSSL) != 1
-#error "define exactly one of LIB_OPENSSL, LIB_MBEDTLS, LIB_WOLFSSL"
+#if defined(LIB_OPENSSL) + defined(LIB_MBEDTLS) + defined(LIB_WOLFSSL) + defined(LIB_GNUTLS) != 1
+#error "define exactly one of LIB_OPENSSL, LIB_MBEDTLS, LIB_WOLFSSL, LIB_GNUTLS"
 #endif
 
 static const char *ec_key_file = "tests/certs/server.key";
@@ -565,6 +567,206 @@ static bool lib_check(void)
         return false;
     return agree_p256() && agree_x25519();
 }
+#elif defined(LIB_GNUTLS)
+#define LIB_NAME "gnutls"
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <nettle/bignum.h>
+#include <nettle/curve25519.h>
+#include <nettle/ecc-curve.h>
+#include <nettle/ecc.h>
+#include <nettle/ecdsa.h>
+
+/* Signatures through GnuTLS's abstract keys, as its TLS code signs
+ * (gnutls_privkey_sign_hash2, the signature allocated and freed each
+ * time). GnuTLS 3.7 has no public key-exchange call: the ECDHE work is
+ * done with Nettle, which GnuTLS calls for it (lib/nettle/pk.c): a key
+ * pair from its key generator (GNUTLS_RND_KEY), the client's point set
+ * (and checked to be on the curve) or, for X25519, the raw 32 bytes, one
+ * point multiplication, and an all-zero X25519 result refused. */
+static gnutls_privkey_t ec_key, rsa_key;
+static gnutls_datum_t sig;
+static mpz_t mx, my;
+
+static void rnd_key(void *ctx, size_t n, uint8_t *out)
+{
+    (void)ctx;
+    if (gnutls_rnd(GNUTLS_RND_KEY, out, n) < 0)
+        die("gnutls_rnd");
+}
+
+static gnutls_privkey_t load_key(const char *path)
+{
+    gnutls_datum_t pem;
+    gnutls_privkey_t k;
+    if (gnutls_load_file(path, &pem) < 0)
+        die("cannot read a private key");
+    if (gnutls_privkey_init(&k) < 0 ||
+        gnutls_privkey_import_x509_raw(k, &pem, GNUTLS_X509_FMT_PEM, NULL, 0) < 0)
+        die("cannot decode a private key");
+    gnutls_free(pem.data);
+    return k;
+}
+
+static void lib_init(void)
+{
+    if (gnutls_global_init() < 0)
+        die("gnutls_global_init");
+    ec_key = load_key(ec_key_file);
+    rsa_key = load_key(rsa_key_file);
+    mpz_init(mx);
+    mpz_init(my);
+}
+
+static bool sign_with(gnutls_privkey_t k, gnutls_sign_algorithm_t algo)
+{
+    const gnutls_datum_t hash = {(unsigned char *)digest, sizeof digest};
+    gnutls_free(sig.data);
+    sig.data = NULL;
+    return gnutls_privkey_sign_hash2(k, algo, 0, &hash, &sig) == 0;
+}
+
+static bool op_ecdsa_p256_sign(void)
+{
+    return sign_with(ec_key, GNUTLS_SIGN_ECDSA_SHA256);
+}
+
+static bool op_rsa2048_sign(void)
+{
+    return sign_with(rsa_key, GNUTLS_SIGN_RSA_SHA256);
+}
+
+/* A P-256 point as 0x04 || x || y. */
+static bool encode_point(const struct ecc_point *p, unsigned char out[65])
+{
+    ecc_point_get(p, mx, my);
+    if (nettle_mpz_sizeinbase_256_u(mx) > 32 || nettle_mpz_sizeinbase_256_u(my) > 32)
+        return false;
+    out[0] = 4;
+    nettle_mpz_get_str_256(32, out + 1, mx);
+    nettle_mpz_get_str_256(32, out + 33, my);
+    return true;
+}
+
+/* One key pair: P-256 (own public key encoded into pub, 65 bytes) or
+ * X25519 (priv 32 bytes, pub 32 bytes). */
+static bool keypair(enum curve c, struct ecc_scalar *key, unsigned char *priv, unsigned char *pub)
+{
+    if (c == X25519) {
+        rnd_key(NULL, CURVE25519_SIZE, priv);
+        curve25519_mul_g(pub, priv);
+        return true;
+    }
+    struct ecc_point p;
+    ecc_point_init(&p, nettle_get_secp_256r1());
+    ecdsa_generate_keypair(&p, key, NULL, rnd_key);
+    bool ok = encode_point(&p, pub);
+    ecc_point_clear(&p);
+    return ok;
+}
+
+static void peer_fill(struct pool *pl)
+{
+    for (int i = 0; i < POOL; i++) {
+        struct ecc_scalar k;
+        unsigned char priv[CURVE25519_SIZE];
+        if (pl->curve == P256)
+            ecc_scalar_init(&k, nettle_get_secp_256r1());
+        bool ok = keypair(pl->curve, &k, priv, pl->key[i]);
+        if (pl->curve == P256)
+            ecc_scalar_clear(&k);
+        if (!ok)
+            die("peer keys");
+    }
+    pl->left = POOL;
+}
+
+/* The shared secret of the private key (key or priv) with an encoded
+ * public key, into `secret`. */
+static bool derive(enum curve c, const struct ecc_scalar *key, const unsigned char *priv,
+                   const unsigned char *peer_pub, size_t len)
+{
+    if (c == X25519) {
+        static const unsigned char zero[CURVE25519_SIZE];
+        if (len != CURVE25519_SIZE)
+            return false;
+        curve25519_mul(secret, priv, peer_pub);
+        secret_len = CURVE25519_SIZE;
+        return memcmp(secret, zero, sizeof zero) != 0;
+    }
+    if (len != 65 || peer_pub[0] != 4)
+        return false;
+    struct ecc_point peer, r;
+    ecc_point_init(&peer, nettle_get_secp_256r1());
+    ecc_point_init(&r, nettle_get_secp_256r1());
+    nettle_mpz_set_str_256_u(mx, 32, peer_pub + 1);
+    nettle_mpz_set_str_256_u(my, 32, peer_pub + 33);
+    bool ok = ecc_point_set(&peer, mx, my) == 1; /* 0: not on the curve */
+    if (ok) {
+        ecc_point_mul(&r, key, &peer);
+        ecc_point_get(&r, mx, NULL);
+        ok = nettle_mpz_sizeinbase_256_u(mx) <= 32;
+        nettle_mpz_get_str_256(32, secret, mx);
+        secret_len = 32;
+    }
+    ecc_point_clear(&r);
+    ecc_point_clear(&peer);
+    return ok;
+}
+
+static bool ecdh_own(enum curve c, const unsigned char *peer_pub, size_t len, unsigned char *own)
+{
+    struct ecc_scalar k;
+    unsigned char priv[CURVE25519_SIZE], pub[65];
+    if (c == P256)
+        ecc_scalar_init(&k, nettle_get_secp_256r1());
+    bool ok = keypair(c, &k, priv, pub) && derive(c, &k, priv, peer_pub, len);
+    if (c == P256)
+        ecc_scalar_clear(&k);
+    if (ok && own)
+        memcpy(own, pub, len);
+    return ok;
+}
+
+static bool ecdh(enum curve c, const unsigned char *peer_pub, size_t len)
+{
+    return ecdh_own(c, peer_pub, len, NULL);
+}
+
+static bool agree(enum curve c, size_t len)
+{
+    struct ecc_scalar k;
+    unsigned char priv[CURVE25519_SIZE], enc[65], own[65], mine[66];
+    if (c == P256)
+        ecc_scalar_init(&k, nettle_get_secp_256r1());
+    bool ok = keypair(c, &k, priv, enc) && ecdh_own(c, enc, len, own);
+    size_t mine_len = secret_len;
+    memcpy(mine, secret, sizeof mine);
+    /* The client's side: its private key with the server's public key. */
+    ok = ok && derive(c, &k, priv, own, len) && secret_len == mine_len &&
+         memcmp(secret, mine, mine_len) == 0;
+    if (c == P256)
+        ecc_scalar_clear(&k);
+    return ok;
+}
+
+static bool verify_with(gnutls_privkey_t k, gnutls_sign_algorithm_t algo)
+{
+    const gnutls_datum_t hash = {(unsigned char *)digest, sizeof digest};
+    gnutls_pubkey_t pub;
+    bool ok = gnutls_pubkey_init(&pub) == 0 && gnutls_pubkey_import_privkey(pub, k, 0, 0) == 0 &&
+              gnutls_pubkey_verify_hash2(pub, algo, 0, &hash, &sig) >= 0;
+    gnutls_pubkey_deinit(pub);
+    return ok;
+}
+
+static bool lib_check(void)
+{
+    return op_ecdsa_p256_sign() && verify_with(ec_key, GNUTLS_SIGN_ECDSA_SHA256) &&
+           op_rsa2048_sign() && verify_with(rsa_key, GNUTLS_SIGN_RSA_SHA256) && agree(P256, 65) &&
+           agree(X25519, 32);
+}
 #endif
 
 /* ---- AES-128-GCM seal of one record's plaintext (the record floor of the
@@ -622,6 +824,20 @@ static bool op_aes128gcm(void)
     gcm_iv[11]++;
     return wc_AesGcmEncrypt(&gcm, gcm_out, gcm_in, (word32)gcm_len, gcm_iv, sizeof gcm_iv, gcm_tag,
                             sizeof gcm_tag, gcm_aad, sizeof gcm_aad) == 0;
+}
+#elif defined(LIB_GNUTLS)
+static gnutls_aead_cipher_hd_t gcm;
+static bool op_aes128gcm(void)
+{
+    if (!gcm) {
+        const gnutls_datum_t key = {(unsigned char *)gcm_key, sizeof gcm_key};
+        if (gnutls_aead_cipher_init(&gcm, GNUTLS_CIPHER_AES_128_GCM, &key) < 0)
+            return false;
+    }
+    gcm_iv[11]++;
+    size_t out_len = sizeof gcm_out; /* ciphertext and tag */
+    return gnutls_aead_cipher_encrypt(gcm, gcm_iv, sizeof gcm_iv, gcm_aad, sizeof gcm_aad,
+                                      sizeof gcm_tag, gcm_in, gcm_len, gcm_out, &out_len) == 0;
 }
 #endif
 

@@ -33,6 +33,8 @@
  *      -lmbedtls -lmbedx509 -lmbedcrypto
  *   cc -O2 -g -std=gnu11 -DLIB_WOLFSSL bench/inmem_handshake.c -o inmem_wolfssl \
  *      $(pkg-config --cflags --libs wolfssl)
+ *   cc -O2 -g -std=gnu11 -DLIB_GNUTLS bench/inmem_handshake.c -o inmem_gnutls \
+ *      $(pkg-config --cflags --libs gnutls)
  */
 #define _GNU_SOURCE
 #include <stdbool.h>
@@ -42,8 +44,8 @@
 #include <string.h>
 #include <time.h>
 
-#if defined(LIB_OPENSSL) + defined(LIB_MBEDTLS) + defined(LIB_WOLFSSL) != 1
-#error "define exactly one of LIB_OPENSSL, LIB_MBEDTLS, LIB_WOLFSSL"
+#if defined(LIB_OPENSSL) + defined(LIB_MBEDTLS) + defined(LIB_WOLFSSL) + defined(LIB_GNUTLS) != 1
+#error "define exactly one of LIB_OPENSSL, LIB_MBEDTLS, LIB_WOLFSSL, LIB_GNUTLS"
 #endif
 
 /* ---- datagram queues ------------------------------------------------------ */
@@ -589,6 +591,142 @@ static const char *srv_cipher(session *s)
 static const char *srv_group(session *s)
 {
     return wolfSSL_get_curve_name(s);
+}
+#elif defined(LIB_GNUTLS)
+#define LIB_NAME "gnutls"
+#include <errno.h>
+#include <gnutls/dtls.h>
+#include <gnutls/gnutls.h>
+
+typedef struct gnutls_session_int session; /* gnutls_session_t is a pointer to it */
+static gnutls_certificate_credentials_t srv_cred, cli_cred;
+static gnutls_priority_t srv_prio, cli_prio;
+
+static ssize_t cb_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
+{
+    q_push(((struct endpoint *)ptr)->out, data, len);
+    return (ssize_t)len;
+}
+
+static session *pulling; /* the session whose call is running: for its errno */
+
+static ssize_t cb_pull(gnutls_transport_ptr_t ptr, void *buf, size_t cap)
+{
+    int n = q_pop(((struct endpoint *)ptr)->in, buf, cap);
+    if (n < 0) {
+        gnutls_transport_set_errno(pulling, EAGAIN);
+        return -1;
+    }
+    return n;
+}
+
+static int cb_pull_timeout(gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+    (void)ms;
+    return ((struct endpoint *)ptr)->in->count ? 1 : 0;
+}
+
+#define PRIORITIES                                                                                 \
+    "NORMAL:-VERS-ALL:+VERS-DTLS1.2:-CIPHER-ALL:+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:"              \
+    "+ECDHE-ECDSA:+ECDHE-RSA"
+
+static void lib_init(void)
+{
+    const char *groups = arg_group == G_X25519 ? ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1"
+                         : arg_group == G_P256 ? ":-GROUP-ALL:+GROUP-SECP256R1"
+                                               : "";
+    char cli_prio_str[256];
+    snprintf(cli_prio_str, sizeof cli_prio_str, "%s%s", PRIORITIES, groups);
+    if (gnutls_global_init() < 0 || gnutls_priority_init(&srv_prio, PRIORITIES, NULL) < 0 ||
+        gnutls_priority_init(&cli_prio, cli_prio_str, NULL) < 0)
+        die("GnuTLS setup");
+    if (gnutls_certificate_allocate_credentials(&srv_cred) < 0 ||
+        gnutls_certificate_set_x509_key_file(srv_cred, arg_cert, arg_key, GNUTLS_X509_FMT_PEM) < 0)
+        die("cannot load the certificate or key");
+    if (gnutls_certificate_allocate_credentials(&cli_cred) < 0 ||
+        gnutls_certificate_set_x509_trust_file(cli_cred, arg_ca, GNUTLS_X509_FMT_PEM) <= 0)
+        die("cannot load the CA");
+}
+
+static session *new_session(bool server)
+{
+    gnutls_session_t s;
+    if (gnutls_init(&s, (server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_DATAGRAM |
+                            GNUTLS_NONBLOCK | GNUTLS_NO_TICKETS) < 0 ||
+        gnutls_priority_set(s, server ? srv_prio : cli_prio) < 0 ||
+        gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, server ? srv_cred : cli_cred) < 0)
+        die("gnutls_init");
+    gnutls_transport_set_ptr(s, server ? &ep_server : &ep_client);
+    gnutls_transport_set_push_function(s, cb_push);
+    gnutls_transport_set_pull_function(s, cb_pull);
+    gnutls_transport_set_pull_timeout_function(s, cb_pull_timeout);
+    gnutls_dtls_set_mtu(s, (unsigned)(arg_mtu - 28));
+    if (server) {
+        gnutls_certificate_server_set_request(s, GNUTLS_CERT_IGNORE);
+    } else {
+        if (gnutls_server_name_set(s, GNUTLS_NAME_DNS, "localhost", 9) < 0)
+            die("gnutls_server_name_set");
+        gnutls_session_set_verify_cert(s, "localhost", 0);
+    }
+    return s;
+}
+
+static session *srv_new(void)
+{
+    return new_session(true);
+}
+
+static session *cli_new(void)
+{
+    return new_session(false);
+}
+
+static int step(session *s)
+{
+    pulling = s;
+    int r = gnutls_handshake(s);
+    if (r == 0)
+        return 1;
+    if (!gnutls_error_is_fatal(r))
+        return 0;
+    fprintf(stderr, "gnutls_handshake: %s\n", gnutls_strerror(r));
+    return -1;
+}
+
+static int srv_step(session *s)
+{
+    return step(s);
+}
+
+static int cli_step(session *s)
+{
+    return step(s);
+}
+
+static int sess_read(session *s, void *buf, int cap)
+{
+    pulling = s;
+    return (int)gnutls_record_recv(s, buf, (size_t)cap);
+}
+
+static int sess_write(session *s, const void *buf, int len)
+{
+    return (int)gnutls_record_send(s, buf, (size_t)len);
+}
+
+static void sess_free(session *s)
+{
+    gnutls_deinit(s);
+}
+
+static const char *srv_cipher(session *s)
+{
+    return gnutls_ciphersuite_get(s);
+}
+
+static const char *srv_group(session *s)
+{
+    return gnutls_group_get_name(gnutls_group_get(s));
 }
 #endif
 

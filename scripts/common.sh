@@ -9,13 +9,13 @@
 # tests/cmake_consumer.sh's consumer of the installed CMake package;
 # doxygen the reference documentation (`make doc`).
 DK_PACKAGES="build-essential autoconf automake libtool pkg-config check \
-libssl-dev openssl libmbedtls-dev libwolfssl-dev gnutls-bin valgrind \
+libssl-dev openssl libmbedtls-dev libwolfssl-dev libgnutls28-dev gnutls-bin valgrind \
 clang libclang-rt-14-dev iproute2 libcoap3-bin nginx libnginx-mod-stream \
 libuv1-dev cmake abigail-tools doxygen"
 
 # Backends whose implementation passes the conformance suite; scripts/check
 # tests each of them whose library is installed.
-export DK_BACKENDS="openssl mbedtls wolfssl"
+export DK_BACKENDS="openssl mbedtls wolfssl gnutls"
 
 dk_root=$(cd "$(dirname "$0")/.." && pwd)
 dk_jobs=$(nproc 2>/dev/null || echo 2)
@@ -64,6 +64,7 @@ dk_backend_available() {
     openssl) pkg-config --exists 'libssl >= 3.0' ;;
     mbedtls) [ -f /usr/include/mbedtls/ssl.h ] ;;
     wolfssl) pkg-config --exists wolfssl ;;
+    gnutls) pkg-config --exists 'gnutls >= 3.7' ;;
     *) return 1 ;;
     esac
 }
