@@ -98,6 +98,14 @@ sanitized "$work/server.out" && fail "sanitizer report from echo_server"
 start_s_server -cert "$certs/server.pem" -cert_chain "$certs/int.pem" -key "$certs/server.key"
 client s_server.client.out --port "$sport" --resume --message "echo me" --newline
 grep -q '^resumed$' "$work/s_server.client.out" || fail "no resumption with s_server"
+# The saved session file across two runs, also for a backend whose own
+# servers issue no tickets (part 3 then did not run).
+client s_server.run1.out --port "$sport" --session-out "$work/s_server.session" \
+    --message "echo me" --newline
+[ "$(stat -c %a "$work/s_server.session")" = 600 ] || fail "session file is not mode 0600"
+client s_server.run2.out --port "$sport" --session-in "$work/s_server.session" \
+    --message "echo me" --newline
+grep -q '^resumed$' "$work/s_server.run2.out" || fail "--session-in did not resume with s_server"
 stop_third_party
 echo "echo_client --resume -> openssl s_server: resumed"
 
