@@ -18,9 +18,10 @@ static bool contains(const uint8_t *d, size_t n, const char *s)
     return false;
 }
 
-/* Pin callback of every key we import: without a password, GnuTLS would
- * ask the process-wide pin function, which an application may have set to
- * prompt on a terminal. A missing password must be an error instead. */
+/* Pin callback of every key we import. Without a password GnuTLS asks the
+ * key's pin callback, or else the process-wide one an application may have
+ * set with gnutls_pkcs11_set_pin_function() (which may prompt on a
+ * terminal); ours overrides it: a missing password is an error. */
 static int no_pin(void *user, int attempt, const char *token_url, const char *token_label,
                   unsigned flags, char *pin, size_t pin_max)
 {
@@ -147,9 +148,9 @@ static dk_err key_parse(const uint8_t *data, size_t len, const char *password, b
         return wrap_private(x509, public_only, out, reason, cap);
     if (rc == GNUTLS_E_MEMORY_ERROR)
         return DK_ERR_NOMEM;
-    /* Encrypted PKCS#8 reports a decryption failure for a missing or wrong
-     * password; encrypted traditional PEM ("Proc-Type: 4,ENCRYPTED") without
-     * a password returns what the pin callback returned. */
+    /* A missing or wrong password is a decryption failure (for encrypted
+     * traditional PEM, "Proc-Type: 4,ENCRYPTED", without a password: what
+     * no_pin returned); also take any failure on an encrypted PEM for one. */
     if (rc == GNUTLS_E_DECRYPTION_FAILED || (pem && contains(data, len, "ENCRYPTED"))) {
         snprintf(reason, cap, "%s",
                  password ? "wrong password for the encrypted key"
