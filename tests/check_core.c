@@ -723,7 +723,8 @@ START_TEST(library_info)
     ck_assert_dk_ok(dk_init());
     ck_assert_str_eq(dk_version(), DK_VERSION_STRING);
     const char *name = dk_backend_name();
-    ck_assert(!strcmp(name, "openssl") || !strcmp(name, "mbedtls") || !strcmp(name, "wolfssl"));
+    ck_assert(!strcmp(name, "openssl") || !strcmp(name, "mbedtls") || !strcmp(name, "wolfssl") ||
+              !strcmp(name, "gnutls"));
     const char *expect = getenv("BACKEND");
     if (expect && *expect)
         ck_assert_str_eq(name, expect);
