@@ -1,0 +1,193 @@
+/* GnuTLS backend: the transport between a session and the core. A pull
+ * returns the datagram fed once, then EAGAIN; a push is one datagram for
+ * io.send. The pull-timeout hook is also how retransmission is steered.
+ *
+ * RETRANSMISSION in GnuTLS 3.7 (lib/dtls.c, _dtls_transmit and
+ * _dtls_wait_and_retransmit, non-blocking sessions): after sending a flight
+ * GnuTLS polls for input with pull_timeout(0); "nothing" (0) keeps the
+ * flight, EAGAIN right after a flight was sent drops it. On later calls
+ * a poll answered 0 (timed out) resends the flight when GnuTLS's own clock
+ * says its timer expired; an EAGAIN answer resends nothing. The sessions
+ * set that timer to 0 ms (gnutls_dtls_set_timeouts), so the answer alone
+ * decides: 0 right after a flight left, or while handle_timeout() runs;
+ * EAGAIN otherwise. Time that passes never resends anything by itself.
+ * (A retransmission of the peer's previous flight still makes GnuTLS
+ * resend its own, as RFC 6347 4.2.4 describes.)
+ *
+ * STRAY FRAGMENTS. GnuTLS takes any handshake message numbered at or
+ * above the next one it expects for the peer's next flight, and then
+ * forgets its own (no more retransmissions). Epoch-0 handshake records
+ * numbered beyond the next message of the peer are therefore not given
+ * to it: a peer's flight starts with that message, and a fragment that
+ * arrives before it only costs a retransmission. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gnutls_session.h"
+
+#define REC_HDR      13
+#define HS_HDR       12
+#define CT_ALERT     21
+#define CT_HANDSHAKE 22
+
+/* Whether record `r` (whole, `len` bytes with its header) goes to GnuTLS;
+ * `rx` is the highest message_seq given so far, moved on. */
+static bool keep_record(const uint8_t *r, size_t len, int *rx)
+{
+    bool epoch0 = r[3] == 0 && r[4] == 0;
+    if (r[0] != CT_HANDSHAKE || !epoch0 || len < REC_HDR + HS_HDR)
+        return true;
+    int seq = r[REC_HDR + 4] << 8 | r[REC_HDR + 5];
+    if (seq > *rx + 1)
+        return false;
+    if (seq > *rx)
+        *rx = seq;
+    return true;
+}
+
+/* The records of the datagram fed that go to GnuTLS: copied into `out`
+ * when `commit` (with the session's state moved on), only counted
+ * otherwise. Returns their length. */
+static size_t filter(dk_bk_session *s, uint8_t *out, size_t cap, bool commit)
+{
+    const uint8_t *d = s->in;
+    size_t n = s->in_len, off = 0, kept = 0;
+    int rx = s->rx_max;
+    while (n - off >= REC_HDR) {
+        const uint8_t *r = d + off;
+        size_t len = REC_HDR + ((size_t)r[11] << 8 | r[12]);
+        if (len > n - off)
+            break; /* the gate passes whole records only */
+        off += len;
+        if (!keep_record(r, len, &rx))
+            continue;
+        if (commit) {
+            if (kept + len > cap)
+                break;
+            memcpy(out + kept, r, len);
+            if (r[0] == CT_ALERT && r[3] == 0 && r[4] == 0 && len == REC_HDR + 2 &&
+                r[REC_HDR + 1] == GNUTLS_A_CLOSE_NOTIFY)
+                s->peer_closed = true;
+        }
+        kept += len;
+    }
+    if (commit)
+        s->rx_max = rx;
+    return kept;
+}
+
+static ssize_t pull(gnutls_transport_ptr_t p, void *buf, size_t size)
+{
+    dk_bk_session *s = p;
+    size_t n = s->in ? filter(s, buf, size, true) : 0;
+    s->in = NULL;
+    s->in_len = 0;
+    if (n == 0) {
+        gnutls_transport_set_errno(s->g, EAGAIN);
+        return -1;
+    }
+    return (ssize_t)n;
+}
+
+static int pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
+{
+    dk_bk_session *s = p;
+    if (s->in && filter(s, NULL, 0, false) > 0)
+        return 1;
+    s->in = NULL; /* nothing in it for GnuTLS */
+    s->in_len = 0;
+    bool sent = s->pushed;
+    s->pushed = false;
+    /* A poll (0 ms) by the retransmission logic: "timed out" keeps the
+     * flight, and resends it (timer 0) unless it just left. */
+    if (ms == 0 && (s->forced || sent))
+        return 0;
+    gnutls_transport_set_errno(s->g, EAGAIN);
+    return -1;
+}
+
+/* A send that fails is a datagram lost on the way: retransmission covers
+ * it, so GnuTLS is told it left. */
+static void emit(dk_bk_session *s, const uint8_t *d, size_t n)
+{
+    s->pushed = true;
+    s->sent++;
+    (void)s->io.send(s->io.user, d, n);
+}
+
+static ssize_t push(gnutls_transport_ptr_t p, const void *data, size_t size)
+{
+    dk_bk_session *s = p;
+    if (size)
+        emit(s, data, size);
+    return (ssize_t)size;
+}
+
+/* GnuTLS hands over a whole flight at once when it fits the MTU (one
+ * datagram), and otherwise one record per call. */
+static ssize_t vec_push(gnutls_transport_ptr_t p, const giovec_t *iov, int iovcnt)
+{
+    dk_bk_session *s = p;
+    size_t total = 0;
+    for (int i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
+    if (iovcnt == 1 || total == 0) {
+        if (total)
+            emit(s, iov[0].iov_base, total);
+        return (ssize_t)total;
+    }
+    uint8_t local[2048];
+    uint8_t *buf = total <= sizeof local ? local : malloc(total);
+    if (!buf) {
+        /* Out of memory: one datagram per record, still whole. */
+        for (int i = 0; i < iovcnt; i++)
+            if (iov[i].iov_len)
+                emit(s, iov[i].iov_base, iov[i].iov_len);
+        return (ssize_t)total;
+    }
+    size_t off = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+        off += iov[i].iov_len;
+    }
+    emit(s, buf, total);
+    if (buf != local)
+        free(buf);
+    return (ssize_t)total;
+}
+
+void dk_gnu_io_install(dk_bk_session *s)
+{
+    gnutls_transport_set_ptr(s->g, s);
+    gnutls_transport_set_push_function(s->g, push);
+    gnutls_transport_set_vec_push_function(s->g, vec_push);
+    gnutls_transport_set_pull_function(s->g, pull);
+    gnutls_transport_set_pull_timeout_function(s->g, pull_timeout);
+}
+
+/* The core answered the first ClientHello with its HelloVerifyRequest
+ * (message_seq 0, the record number of that ClientHello). GnuTLS's own
+ * cookie exchange would leave it where gnutls_dtls_prestate_set puts it:
+ * records continue from the number of this ClientHello, its message_seq
+ * is the next one read, and the ServerHello is message 1 (hsk_write_seq
+ * is that of the HelloVerifyRequest, 0; GnuTLS adds one). GnuTLS's
+ * gnutls_dtls_cookie_verify keeps only the low byte of each number; the
+ * whole numbers are used here. */
+bool dk_gnu_io_prestate(dk_bk_session *s, const uint8_t *d, size_t n)
+{
+    if (n < REC_HDR + HS_HDR || d[0] != CT_HANDSHAKE || d[3] != 0 || d[4] != 0 ||
+        d[REC_HDR] != GNUTLS_HANDSHAKE_CLIENT_HELLO)
+        return false;
+    uint64_t seq = 0;
+    for (int i = 5; i < 11; i++)
+        seq = seq << 8 | d[i];
+    if (seq > 0xffffffffu)
+        return false;
+    unsigned msg_seq = (unsigned)(d[REC_HDR + 4] << 8 | d[REC_HDR + 5]);
+    gnutls_dtls_prestate_st ps = {
+        .record_seq = (unsigned)seq, .hsk_read_seq = msg_seq, .hsk_write_seq = 0};
+    gnutls_dtls_prestate_set(s->g, &ps);
+    s->rx_max = (int)msg_seq - 1;
+    return true;
+}
