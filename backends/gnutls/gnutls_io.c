@@ -31,18 +31,85 @@
 #define CT_ALERT     21
 #define CT_HANDSHAKE 22
 
-/* Whether record `r` (whole, `len` bytes with its header) goes to GnuTLS;
- * `rx` is the highest message_seq given so far, moved on. */
-static bool keep_record(const uint8_t *r, size_t len, int *rx)
+/* Handshake message types (RFC 5246 7.4, RFC 6347 4.3.2). */
+enum {
+    HT_HELLO_REQUEST = 0,
+    HT_CLIENT_HELLO = 1,
+    HT_SERVER_HELLO = 2,
+    HT_HELLO_VERIFY_REQUEST = 3,
+    HT_NEW_SESSION_TICKET = 4,
+    HT_CERTIFICATE = 11,
+    HT_SERVER_KEY_EXCHANGE = 12,
+    HT_CERTIFICATE_REQUEST = 13,
+    HT_SERVER_HELLO_DONE = 14,
+    HT_CERTIFICATE_VERIFY = 15,
+    HT_CLIENT_KEY_EXCHANGE = 16,
+    HT_CERTIFICATE_STATUS = 22,
+};
+
+/* A server's messages in the order it sends them (0: never sent to a
+ * client in DTLS 1.2). */
+static int server_rank(uint8_t type)
+{
+    switch (type) {
+    case HT_HELLO_VERIFY_REQUEST: return 1;
+    case HT_SERVER_HELLO: return 2;
+    case HT_CERTIFICATE: return 3;
+    case HT_CERTIFICATE_STATUS: return 4;
+    case HT_SERVER_KEY_EXCHANGE: return 5;
+    case HT_CERTIFICATE_REQUEST: return 6;
+    case HT_SERVER_HELLO_DONE: return 7;
+    case HT_NEW_SESSION_TICKET: return 8;
+    default: return 0;
+    }
+}
+
+/* Server: the client's epoch-0 message numbered `seq` (its ClientHello
+ * was ch_seq): Certificate, ClientKeyExchange and CertificateVerify after
+ * a CertificateRequest, ClientKeyExchange alone otherwise (the Finished
+ * is in epoch 1); retransmitted ClientHellos. */
+static bool server_expects(const dk_bk_session *s, int seq, uint8_t type)
+{
+    int k = seq - s->ch_seq;
+    if (k <= 0)
+        return type == HT_CLIENT_HELLO;
+    if (!s->cr_sent)
+        return k == 1 && type == HT_CLIENT_KEY_EXCHANGE;
+    return (k == 1 && type == HT_CERTIFICATE) || (k == 2 && type == HT_CLIENT_KEY_EXCHANGE) ||
+           (k == 3 && type == HT_CERTIFICATE_VERIFY);
+}
+
+/* Whether record `r` (whole, `len` bytes with its header) goes to GnuTLS.
+ * `rx` and `rx_type`: the highest message_seq given so far and its type,
+ * moved on. GnuTLS 3.7 fails the handshake on a message of an unexpected
+ * type at the number it expects next, even on a first fragment (lib/
+ * buffers.c, get_last_packet): such fragments, forged or stray, are kept
+ * from it, as are fragments beyond the next message (see above). */
+static bool keep_record(const dk_bk_session *s, const uint8_t *r, size_t len, int *rx,
+                        uint8_t *rx_type)
 {
     bool epoch0 = r[3] == 0 && r[4] == 0;
     if (r[0] != CT_HANDSHAKE || !epoch0 || len < REC_HDR + HS_HDR)
         return true;
+    uint8_t type = r[REC_HDR];
     int seq = r[REC_HDR + 4] << 8 | r[REC_HDR + 5];
     if (seq > *rx + 1)
         return false;
-    if (seq > *rx)
+    if (s->server) {
+        if (!server_expects(s, seq, type))
+            return false;
+    } else if (seq == *rx + 1) {
+        /* The server's next message comes later in its order. */
+        int rank = server_rank(type);
+        if (rank == 0 || (*rx >= 0 && rank <= server_rank(*rx_type)))
+            return false;
+    } else if (seq == *rx && type != *rx_type) {
+        return false; /* another fragment of the last message */
+    }
+    if (seq > *rx) {
         *rx = seq;
+        *rx_type = type;
+    }
     return true;
 }
 
@@ -54,13 +121,14 @@ static size_t filter(dk_bk_session *s, uint8_t *out, size_t cap, bool commit)
     const uint8_t *d = s->in;
     size_t n = s->in_len, off = 0, kept = 0;
     int rx = s->rx_max;
+    uint8_t rx_type = s->rx_type;
     while (n - off >= REC_HDR) {
         const uint8_t *r = d + off;
         size_t len = REC_HDR + ((size_t)r[11] << 8 | r[12]);
         if (len > n - off)
             break; /* the gate passes whole records only */
         off += len;
-        if (!keep_record(r, len, &rx))
+        if (!keep_record(s, r, len, &rx, &rx_type))
             continue;
         if (commit) {
             if (kept + len > cap)
@@ -72,8 +140,10 @@ static size_t filter(dk_bk_session *s, uint8_t *out, size_t cap, bool commit)
         }
         kept += len;
     }
-    if (commit)
+    if (commit) {
         s->rx_max = rx;
+        s->rx_type = rx_type;
+    }
     return kept;
 }
 
@@ -111,6 +181,17 @@ static int pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
  * it, so GnuTLS is told it left. */
 static void emit(dk_bk_session *s, const uint8_t *d, size_t n)
 {
+    /* A server that asks for a certificate gets a Certificate first. */
+    for (size_t off = 0; s->server && n - off > REC_HDR;) {
+        const uint8_t *r = d + off;
+        size_t len = REC_HDR + ((size_t)r[11] << 8 | r[12]);
+        if (len > n - off)
+            break;
+        if (r[0] == CT_HANDSHAKE && r[3] == 0 && r[4] == 0 && len > REC_HDR &&
+            r[REC_HDR] == HT_CERTIFICATE_REQUEST)
+            s->cr_sent = true;
+        off += len;
+    }
     s->pushed = true;
     s->sent++;
     (void)s->io.send(s->io.user, d, n);
@@ -188,6 +269,8 @@ bool dk_gnu_io_prestate(dk_bk_session *s, const uint8_t *d, size_t n)
     gnutls_dtls_prestate_st ps = {
         .record_seq = (unsigned)seq, .hsk_read_seq = msg_seq, .hsk_write_seq = 0};
     gnutls_dtls_prestate_set(s->g, &ps);
+    s->ch_seq = (int)msg_seq;
     s->rx_max = (int)msg_seq - 1;
+    s->rx_type = HT_HELLO_REQUEST;
     return true;
 }

@@ -43,6 +43,9 @@ struct dk_bk_session {
     /* Highest handshake message_seq of the peer given to GnuTLS (-1: none):
      * epoch-0 fragments beyond the next one are kept from it (gnutls_io.c). */
     int rx_max;
+    uint8_t rx_type;    /* the type of message rx_max */
+    int ch_seq;         /* server: message_seq of the client's ClientHello */
+    bool cr_sent;       /* server: a CertificateRequest left */
     bool prestate_done; /* server: the ClientHello's numbers are set */
     /* Retransmission (gnutls_io.c): `forced` while handle_timeout() runs,
      * `pushed` when a flight left since GnuTLS last polled for input. */
