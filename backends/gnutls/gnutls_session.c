@@ -187,6 +187,13 @@ static void session_feed(dk_bk_session *s, const uint8_t *data, size_t len)
 {
     s->in = data;
     s->in_len = data ? len : 0;
+    s->fed_records = 0;
+    for (size_t off = 0; data && len - off >= 13; s->fed_records++) {
+        size_t rl = 13 + ((size_t)data[off + 11] << 8 | data[off + 12]);
+        if (rl > len - off)
+            break;
+        off += rl;
+    }
     /* The server's first datagram: the ClientHello the core verified. */
     if (s->server && !s->prestate_done && data) {
         s->prestate_done = true;
@@ -281,7 +288,17 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
     if (s->server && !s->prestate_done)
         return DK_ERR_WOULD_BLOCK; /* nothing fed yet */
     s->sent = 0;
-    dk_err e = step(s, reason, cap);
+    /* GnuTLS 3.7 may take one record of a datagram per call and keep the
+     * rest (while it waits for the peer's ChangeCipherSpec, each old
+     * handshake record is dropped with EAGAIN); with records left it does
+     * not check for a retransmission either. So a step runs until every
+     * record fed had its turn. */
+    unsigned rounds = s->fed_records + 1;
+    s->fed_records = 0;
+    dk_err e;
+    do
+        e = step(s, reason, cap);
+    while (e == DK_ERR_WOULD_BLOCK && --rounds > 0);
     if (e == DK_ERR_WOULD_BLOCK && s->server && s->rx_max < 0 && !s->sent) {
         /* The verified ClientHello is the first datagram: GnuTLS read
          * nothing from it. */

@@ -40,6 +40,7 @@ struct dk_bk_session {
     /* Input: the datagram fed and not yet read, or NULL. */
     const uint8_t *in;
     size_t in_len;
+    unsigned fed_records; /* records in it */
     /* Highest handshake message_seq of the peer given to GnuTLS (-1: none):
      * epoch-0 fragments beyond the next one are kept from it (gnutls_io.c). */
     int rx_max;
