@@ -21,7 +21,6 @@
  * to it: a peer's flight starts with that message, and a fragment that
  * arrives before it only costs a retransmission. */
 #include <errno.h>
-
 #include <stdlib.h>
 #include <string.h>
 
