@@ -42,9 +42,8 @@ void dk_gnu_reason(char *reason, size_t cap, const char *what, int err);
 /* Signatures and RSA encryption (gnutls_pk.c), members of dk_gnu_crypto_ops. */
 dk_err dk_gnu_sign(const dk_bk_key *key, dk_hash_type alg, const uint8_t *hash, size_t hash_len,
                    uint8_t **sig, size_t *sig_len, char *reason, size_t reason_cap);
-dk_err dk_gnu_verify(const dk_bk_key *key, dk_hash_type alg, const uint8_t *hash,
-                     size_t hash_len, const uint8_t *sig, size_t sig_len, char *reason,
-                     size_t reason_cap);
+dk_err dk_gnu_verify(const dk_bk_key *key, dk_hash_type alg, const uint8_t *hash, size_t hash_len,
+                     const uint8_t *sig, size_t sig_len, char *reason, size_t reason_cap);
 dk_err dk_gnu_rsa_encrypt(const dk_bk_key *key, const uint8_t *in, size_t len, uint8_t **out,
                           size_t *out_len, char *reason, size_t reason_cap);
 dk_err dk_gnu_rsa_decrypt(const dk_bk_key *key, const uint8_t *in, size_t len, uint8_t **out,

@@ -279,9 +279,10 @@ static dk_err use_certs(dk_bk_ctx *c, const dk_bk_ctx_params *p, char *reason, s
             dk_gnu_reason(reason, cap, "trust anchors refused", rc);
             e = DK_ERR_TLS;
         }
-    } else if (e == DK_OK && p->use_system_ca) {
-        /* No store at all is no error: every verification then fails. */
-        (void)gnutls_certificate_set_x509_system_trust(c->cert);
+    } else if (e == DK_OK && p->use_system_ca && p->system_ca_file) {
+        /* No bundle at all is no error: every verification then fails. */
+        (void)gnutls_certificate_set_x509_trust_file(c->cert, p->system_ca_file,
+                                                     GNUTLS_X509_FMT_PEM);
     }
     free(crts);
     return e;

@@ -26,10 +26,8 @@
 
 #include "gnutls_session.h"
 
-#define REC_HDR      13
-#define HS_HDR       12
-#define CT_ALERT     21
-#define CT_HANDSHAKE 22
+/* Handshake header: type(1) length(3) message_seq(2) offset(3) length(3). */
+#define HS_HDR 12
 
 /* Handshake message types (RFC 5246 7.4, RFC 6347 4.3.2). */
 enum {
@@ -85,14 +83,12 @@ static bool server_expects(const dk_bk_session *s, int seq, uint8_t type)
  * type at the number it expects next, even on a first fragment (lib/
  * buffers.c, get_last_packet): such fragments, forged or stray, are kept
  * from it, as are fragments beyond the next message (see above). */
-static bool keep_record(const dk_bk_session *s, const uint8_t *r, size_t len, int *rx,
-                        uint8_t *rx_type)
+static bool keep_record(const dk_bk_session *s, const dk_bk_record *r, int *rx, uint8_t *rx_type)
 {
-    bool epoch0 = r[3] == 0 && r[4] == 0;
-    if (r[0] != CT_HANDSHAKE || !epoch0 || len < REC_HDR + HS_HDR)
+    if (r->type != DK_BK_CT_HANDSHAKE || r->epoch != 0 || r->len < HS_HDR)
         return true;
-    uint8_t type = r[REC_HDR];
-    int seq = r[REC_HDR + 4] << 8 | r[REC_HDR + 5];
+    uint8_t type = r->fragment[0];
+    int seq = r->fragment[4] << 8 | r->fragment[5];
     if (seq > *rx + 1)
         return false;
     if (s->server) {
@@ -122,20 +118,20 @@ static size_t filter(dk_bk_session *s, uint8_t *out, size_t cap, bool commit)
     size_t n = s->in_len, off = 0, kept = 0;
     int rx = s->rx_max;
     uint8_t rx_type = s->rx_type;
-    while (n - off >= REC_HDR) {
-        const uint8_t *r = d + off;
-        size_t len = REC_HDR + ((size_t)r[11] << 8 | r[12]);
-        if (len > n - off)
+    dk_bk_record r;
+    for (size_t len; (len = dk_bk_record_next(d + off, n - off, &r)) > 0;) {
+        if (!r.whole)
             break; /* the gate passes whole records only */
+        const uint8_t *rec = d + off;
         off += len;
-        if (!keep_record(s, r, len, &rx, &rx_type))
+        if (!keep_record(s, &r, &rx, &rx_type))
             continue;
         if (commit) {
             if (kept + len > cap)
                 break;
-            memcpy(out + kept, r, len);
-            if (r[0] == CT_ALERT && r[3] == 0 && r[4] == 0 && len == REC_HDR + 2 &&
-                r[REC_HDR + 1] == GNUTLS_A_CLOSE_NOTIFY)
+            memcpy(out + kept, rec, len);
+            if (r.type == DK_BK_CT_ALERT && r.epoch == 0 && r.len == 2 &&
+                r.fragment[1] == GNUTLS_A_CLOSE_NOTIFY)
                 s->peer_closed = true;
         }
         kept += len;
@@ -182,19 +178,15 @@ static int pull_timeout(gnutls_transport_ptr_t p, unsigned int ms)
 static void emit(dk_bk_session *s, const uint8_t *d, size_t n)
 {
     /* A server that asks for a certificate gets a Certificate first. */
-    for (size_t off = 0; s->server && n - off > REC_HDR;) {
-        const uint8_t *r = d + off;
-        size_t len = REC_HDR + ((size_t)r[11] << 8 | r[12]);
-        if (len > n - off)
-            break;
-        if (r[0] == CT_HANDSHAKE && r[3] == 0 && r[4] == 0 && len > REC_HDR &&
-            r[REC_HDR] == HT_CERTIFICATE_REQUEST)
+    dk_bk_record r;
+    for (size_t off = 0, len; s->server && (len = dk_bk_record_next(d + off, n - off, &r)) > 0;
+         off += len)
+        if (r.type == DK_BK_CT_HANDSHAKE && r.epoch == 0 && r.len > 0 &&
+            r.fragment[0] == HT_CERTIFICATE_REQUEST)
             s->cr_sent = true;
-        off += len;
-    }
     s->pushed = true;
     s->sent++;
-    (void)s->io.send(s->io.user, d, n);
+    s->io.send(s->io.user, d, n);
 }
 
 static ssize_t push(gnutls_transport_ptr_t p, const void *data, size_t size)
@@ -257,17 +249,15 @@ void dk_gnu_io_install(dk_bk_session *s)
  * whole numbers are used here. */
 bool dk_gnu_io_prestate(dk_bk_session *s, const uint8_t *d, size_t n)
 {
-    if (n < REC_HDR + HS_HDR || d[0] != CT_HANDSHAKE || d[3] != 0 || d[4] != 0 ||
-        d[REC_HDR] != GNUTLS_HANDSHAKE_CLIENT_HELLO)
+    dk_bk_record r;
+    if (dk_bk_record_next(d, n, &r) == 0 || r.type != DK_BK_CT_HANDSHAKE || r.epoch != 0 ||
+        r.len < HS_HDR || r.fragment[0] != GNUTLS_HANDSHAKE_CLIENT_HELLO)
         return false;
-    uint64_t seq = 0;
-    for (int i = 5; i < 11; i++)
-        seq = seq << 8 | d[i];
-    if (seq > 0xffffffffu)
-        return false;
-    unsigned msg_seq = (unsigned)(d[REC_HDR + 4] << 8 | d[REC_HDR + 5]);
+    if (r.seq > 0xffffffffu)
+        return false; /* gnutls_dtls_prestate_st holds 32 bits */
+    unsigned msg_seq = (unsigned)(r.fragment[4] << 8 | r.fragment[5]);
     gnutls_dtls_prestate_st ps = {
-        .record_seq = (unsigned)seq, .hsk_read_seq = msg_seq, .hsk_write_seq = 0};
+        .record_seq = (unsigned)r.seq, .hsk_read_seq = msg_seq, .hsk_write_seq = 0};
     gnutls_dtls_prestate_set(s->g, &ps);
     s->ch_seq = (int)msg_seq;
     s->rx_max = (int)msg_seq - 1;

@@ -188,12 +188,10 @@ static void session_feed(dk_bk_session *s, const uint8_t *data, size_t len)
     s->in = data;
     s->in_len = data ? len : 0;
     s->fed_records = 0;
-    for (size_t off = 0; data && len - off >= 13; s->fed_records++) {
-        size_t rl = 13 + ((size_t)data[off + 11] << 8 | data[off + 12]);
-        if (rl > len - off)
-            break;
-        off += rl;
-    }
+    dk_bk_record r;
+    for (size_t off = 0, rl;
+         data && (rl = dk_bk_record_next(data + off, len - off, &r)) > 0 && r.whole; off += rl)
+        s->fed_records++;
     /* The server's first datagram: the ClientHello the core verified. */
     if (s->server && !s->prestate_done && data) {
         s->prestate_done = true;
@@ -374,46 +372,6 @@ static const char *session_cipher(dk_bk_session *s)
     return name ? name : "";
 }
 
-typedef struct chain_sink {
-    dk_bk_cert **certs;
-    size_t n, cap;
-} chain_sink;
-
-static dk_err add_cert(void *user, const uint8_t *der, size_t len)
-{
-    chain_sink *c = user;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 4;
-        dk_bk_cert **grown = realloc(c->certs, cap * sizeof *grown);
-        if (!grown)
-            return DK_ERR_NOMEM;
-        c->certs = grown;
-        c->cap = cap;
-    }
-    char ignored[8];
-    dk_err e = dk_gnu_cert_ops.from_der(der, len, &c->certs[c->n], ignored, sizeof ignored);
-    if (e == DK_OK)
-        c->n++;
-    return e;
-}
-
-static dk_err session_peer_chain(dk_bk_session *s, dk_bk_cert ***out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    chain_sink c = {NULL, 0, 0};
-    dk_err e = dk_gnu_peer_ders(s, add_cert, &c);
-    if (e != DK_OK) {
-        for (size_t i = 0; i < c.n; i++)
-            dk_gnu_cert_ops.free(c.certs[i]);
-        free(c.certs);
-        return e;
-    }
-    *out = c.certs;
-    *n = c.n;
-    return DK_OK;
-}
-
 /* GnuTLS keeps the master secret (the extended one when RFC 7627 was
  * negotiated: it is computed into the same field) and both randoms. */
 static dk_err session_export_secrets(dk_bk_session *s, dk_bk_secrets *out)
@@ -484,7 +442,7 @@ const dk_bk_session_ops dk_gnu_session_ops = {
     .handle_timeout = session_handle_timeout,
     .set_mtu = session_set_mtu,
     .cipher = session_cipher,
-    .peer_chain = session_peer_chain,
+    .peer_chain = dk_gnu_peer_ders,
     .export_secrets = session_export_secrets,
     .session_reused = session_reused,
     .save_session = session_save,

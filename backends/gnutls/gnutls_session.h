@@ -92,7 +92,6 @@ dk_err dk_gnu_verify_failure(dk_bk_session *s, int err, char *reason, size_t cap
 
 /* Calls sink for each certificate the peer sent (leaf first) until it
  * fails (gnutls_verify.c). */
-dk_err dk_gnu_peer_ders(dk_bk_session *s, dk_err (*sink)(void *, const uint8_t *, size_t),
-                        void *user);
+dk_err dk_gnu_peer_ders(dk_bk_session *s, dk_bk_der_sink sink, void *user);
 
 #endif

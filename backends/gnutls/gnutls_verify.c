@@ -159,8 +159,7 @@ dk_err dk_gnu_verify_failure(dk_bk_session *s, int err, char *reason, size_t cap
     return DK_OK;
 }
 
-dk_err dk_gnu_peer_ders(dk_bk_session *s, dk_err (*sink)(void *, const uint8_t *, size_t),
-                        void *user)
+dk_err dk_gnu_peer_ders(dk_bk_session *s, dk_bk_der_sink sink, void *user)
 {
     unsigned n = 0;
     const gnutls_datum_t *peers = gnutls_certificate_get_peers(s->g, &n);
