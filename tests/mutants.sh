@@ -409,12 +409,37 @@ m time-any-day-of-month openssl tests/check_x509:validity core/x509_name.c \
     'd > mdays[mo - 1] + (mo == 2 && leap)' \
     'd > 31'
 
+# ----------------------------------------------------- GnuTLS backend
+m gnutls-verify-status-ignored gnutls tests/check_dtls:verify backends/gnutls/gnutls_verify.c \
+    'return status ? -1 : 0;' \
+    'return 0;'
+m gnutls-hostname-not-checked gnutls tests/check_dtls:verify backends/gnutls/gnutls_session.c \
+    '*v = (gnutls_typed_vdata_st){GNUTLS_DT_DNS_HOSTNAME, (unsigned char *)s->host, 0};' \
+    '*v = (gnutls_typed_vdata_st){GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER, 0};'
+m gnutls-unknown-identity-continues gnutls tests/check_psk:failures backends/gnutls/gnutls_ctx.c \
+    's->psk_refused = true;
+        return -1;' \
+    's->psk_refused = true;
+        return 1;'
+m gnutls-non-der-ecdsa-accepted gnutls tests/check_cryptoops backends/gnutls/gnutls_pk.c \
+    'again.size == sig_len &&' \
+    '1 ||'
+m gnutls-hmac-cache-ignores-key gnutls tests/check_cookies backends/gnutls/gnutls_library.c \
+    'if (s->h && s->key_len == key_len && memcmp(s->key, key, key_len) == 0) {' \
+    'if (s->h) {'
+m gnutls-stray-fragments-given gnutls tests/check_hostile backends/gnutls/gnutls_io.c \
+    'if (r->type != DK_BK_CT_HANDSHAKE || r->epoch != 0 || r->len < HS_HDR)' \
+    'if (1)'
+m tickets-without-the-cap gnutls tests/check_resume core/dtls_server.c \
+    'if (enabled && !(dk_backend_caps() & DK_CAP_TICKETS))' \
+    'if (0)'
 # ---------------------------------------------------------------- run
 available() {
     case "$1" in
     openssl) pkg-config --exists 'libssl >= 3.0' ;;
     mbedtls) [ -f /usr/include/mbedtls/ssl.h ] ;;
     wolfssl) pkg-config --exists wolfssl ;;
+    gnutls) pkg-config --exists 'gnutls >= 3.7' ;;
     *) return 1 ;;
     esac
 }
