@@ -293,7 +293,7 @@ static dk_err session_handshake(dk_bk_session *s, char *reason, size_t cap)
      * record fed had its turn. */
     unsigned rounds = s->fed_records + 1;
     s->fed_records = 0;
-    dk_err e;
+    dk_err e = DK_OK; /* (the loop runs at least once) */
     do
         e = step(s, reason, cap);
     while (e == DK_ERR_WOULD_BLOCK && --rounds > 0);
