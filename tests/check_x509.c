@@ -59,6 +59,17 @@ START_TEST(der_lengths)
     ck_assert_uint_eq(n, 0x80);
     ck_assert(!next_of(buf, 2 + 0x80, NULL));
     ck_assert(!next_of(buf, 2, NULL)); /* the length byte itself is missing */
+    {
+        /* The same, with the bytes past the window plausible as a length
+         * (0x01 0x00: 256): a reader that looked beyond its window would
+         * take them, so this fails whatever lies after a heap copy. */
+        uint8_t wide[3 + 256] = {0x04, 0x82, 0x01, 0x00};
+        dk__der w = {wide, 3}, wc;
+        uint8_t wtag;
+        ck_assert(!dk__der_next(&w, &wtag, &wc, NULL));
+        w.n = 2;
+        ck_assert(!dk__der_next(&w, &wtag, &wc, NULL));
+    }
     buf[1] = 0x82, buf[2] = 0x01, buf[3] = 0x00;
     uint8_t *big = calloc(1, 4 + 256);
     memcpy(big, buf, 4);
